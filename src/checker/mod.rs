@@ -1,0 +1,31 @@
+//! Checkers: pure functions from a history to a verdict with witnesses. One module per model;
+//! each follows the Jepsen checker it is named after. Same input, same result, on any machine.
+
+mod counter;
+mod faults;
+mod model;
+mod queue;
+mod result;
+mod set;
+mod unique_ids;
+
+pub use faults::annotate_faults;
+pub use model::Model;
+pub use result::{Anomaly, CheckerResult, Results, Verdict};
+
+use std::collections::BTreeMap;
+
+use crate::history::{History, HistoryError};
+
+/// Checks a history against a model and names the faults active around each anomaly.
+pub fn check(model: &Model, history: &History) -> Result<Results, HistoryError> {
+    let result = match model {
+        Model::Set => set::check(history)?,
+        Model::Counter => counter::check(history)?,
+        Model::Queue { fifo } => queue::check(history, *fifo)?,
+        Model::UniqueIds => unique_ids::check(history)?,
+    };
+    let mut results = Results::from_checkers(BTreeMap::from([(model.name().to_owned(), result)]));
+    annotate_faults(history, &mut results);
+    Ok(results)
+}

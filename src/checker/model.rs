@@ -1,0 +1,58 @@
+//! The models splitbrain can check, by the names workload files and `--model` use.
+
+use std::fmt;
+
+/// A model of what the system under test promises, and so which checker applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// Jepsen's set-full: `add` elements, `read` the whole set.
+    Set,
+    /// `add` n, `read` the total.
+    Counter,
+    /// Jepsen's total-queue: `enqueue`, `dequeue`, `drain`; FIFO order checked when declared.
+    Queue { fifo: bool },
+    /// `generate` returns an id that must never have been returned before.
+    UniqueIds,
+}
+
+impl Model {
+    /// Every model name, for error messages.
+    pub const NAMES: &'static [&'static str] = &["set", "counter", "queue", "unique-ids"];
+
+    /// The model's name as written in workload files and results.json.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Model::Set => "set",
+            Model::Counter => "counter",
+            Model::Queue { .. } => "queue",
+            Model::UniqueIds => "unique-ids",
+        }
+    }
+
+    /// The model with this name and default options, if there is one.
+    pub fn from_name(name: &str) -> Option<Model> {
+        match name {
+            "set" => Some(Model::Set),
+            "counter" => Some(Model::Counter),
+            "queue" => Some(Model::Queue { fifo: false }),
+            "unique-ids" => Some(Model::UniqueIds),
+            _ => None,
+        }
+    }
+
+    /// The operation names (`f`) the model's generator and checker use, in a fixed order.
+    pub fn operations(&self) -> &'static [&'static str] {
+        match self {
+            Model::Set => &["add", "read"],
+            Model::Counter => &["add", "read"],
+            Model::Queue { .. } => &["enqueue", "dequeue"],
+            Model::UniqueIds => &["generate"],
+        }
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,5 @@
+//! placeholder: being written
+#[derive(Debug, thiserror::Error)]
+#[error("placeholder")]
+pub struct ClientError;
+pub struct HttpClient;

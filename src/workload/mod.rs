@@ -1,0 +1,12 @@
+//! The workload file: raw serde types that mirror the TOML exactly, and their validation into a
+//! [`Plan`] with errors that name the file, the line and the field.
+
+mod error;
+mod plan;
+mod raw;
+mod template;
+mod validate;
+
+pub use error::WorkloadError;
+pub use plan::{Extract, HeaderSpec, HttpOp, Phases, Plan, Source, StatusSet, Target, ValueSpec};
+pub use template::Template;

@@ -1,0 +1,125 @@
+//! A validated workload: everything the runner needs, with every field checked. Built only
+//! by `Plan::from_file` / `Plan::from_str` (see `validate.rs`); nothing downstream re-checks.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::checker::Model;
+use crate::history::Name;
+
+use super::template::Template;
+
+/// A workload, parsed and validated.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub name: String,
+    pub seed: u64,
+    /// Length of the main phase.
+    pub time_limit: Duration,
+    /// Number of workers (client processes in flight at once).
+    pub concurrency: usize,
+    /// Constant arrival rate in ops/s; `None` = as fast as the workers go.
+    pub rate: Option<f64>,
+    pub target: Target,
+    pub model: Model,
+    /// Main-phase op mix: operation name and its share (the shares sum to 1).
+    pub mix: Vec<(Name, f64)>,
+    /// What the generator puts in `{{value}}` for ops whose values it chooses.
+    pub values: ValueSpec,
+    /// The HTTP request for each of the model's operations, by operation name (`f`).
+    pub ops: BTreeMap<String, HttpOp>,
+    pub phases: Phases,
+    /// Where the workload came from, kept verbatim for the run folder and the history header.
+    pub source: Source,
+}
+
+/// The file the plan came from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub path: PathBuf,
+    /// The file's text, unexpanded (`${TOKEN}` stays as written).
+    pub text: String,
+}
+
+/// Where requests go.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// `http://` or `https://` URL without a trailing slash.
+    pub base_url: String,
+    /// Extra headers; values may reference environment variables, resolved only at run time.
+    pub headers: Vec<HeaderSpec>,
+    /// Path requested before the run to prove the target is reachable (default `/`).
+    pub preflight: String,
+}
+
+/// An extra request header whose value may contain `${VAR}` references.
+#[derive(Clone, Debug)]
+pub struct HeaderSpec {
+    pub name: String,
+    /// The value as written (`Bearer ${STAGING_TOKEN}`); never logged once resolved.
+    pub value: String,
+}
+
+/// Values the generator uses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueSpec {
+    /// Distinct integers 0, 1, 2 ... (set adds, queue enqueues).
+    Unique,
+    /// Integers drawn uniformly from `min..=max` (counter adds).
+    Range { min: i64, max: i64 },
+    /// No value (`generate`).
+    None,
+}
+
+/// One operation's HTTP request template and how to read its response.
+#[derive(Clone, Debug)]
+pub struct HttpOp {
+    pub method: String,
+    /// Path (and query) after the base URL; placeholders are URL-encoded when filled.
+    pub path: Template,
+    /// JSON body; placeholders are filled with JSON (`{{value}}` of 3 is `3`, of "a" is `"a"`).
+    pub body: Option<Template>,
+    /// Status codes that mean "definitely applied".
+    pub ok: StatusSet,
+    /// Status codes that mean "definitely not applied". Anything else, or a timeout, is info.
+    pub fail: StatusSet,
+    pub timeout: Duration,
+    pub extract: Extract,
+}
+
+/// A set of HTTP status codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusSet(pub Vec<u16>);
+
+impl StatusSet {
+    pub fn contains(&self, status: u16) -> bool {
+        self.0.contains(&status)
+    }
+}
+
+/// How a definite `ok` response becomes the op's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Extract {
+    /// The op's value stays what was invoked (writes).
+    None,
+    /// The value at a JSON pointer (`""` = the whole body): a counter read, a dequeued item.
+    Value(String),
+    /// A list of records at `records`, each mapped through `element` (if given) to one
+    /// element: a set read.
+    Records {
+        records: String,
+        element: Option<String>,
+    },
+}
+
+/// What happens after the main phase.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phases {
+    /// Idle time after the main phase (and, later, after the faults heal) before final reads.
+    pub quiet: Duration,
+    /// How many final reads (set, counter); a queue drains instead.
+    pub final_reads: u32,
+    /// Upper bound on dequeues while draining a queue.
+    pub drain_limit: u64,
+}

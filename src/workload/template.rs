@@ -1,0 +1,3 @@
+//! placeholder: being written
+#[derive(Clone, Debug)]
+pub struct Template;
