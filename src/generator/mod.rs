@@ -1,1 +1,6 @@
-//! What to do next.
+//! What to do next: the op mix, the values, and the final phase, all drawn from one seeded RNG
+//! so the same seed gives the same sequence of operations.
+
+mod mix;
+
+pub use mix::{Generator, final_ops};

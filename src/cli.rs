@@ -1,0 +1,298 @@
+//! The command line: parses arguments with clap, runs the pipeline stages, and is the only
+//! place that turns errors into exit codes (DESIGN.md, "Exit codes"):
+//! 0 valid · 1 anomalies · 2 unknown · 3 bad input · 4 system under test unreachable.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+
+use splitbrain::checker::{self, Model, Results, Verdict};
+use splitbrain::client::{ClientError, HttpClient};
+use splitbrain::history::{FORMAT_VERSION, Header, read_history};
+use splitbrain::report;
+use splitbrain::runner::{self, RunDir, RunLog, Recorder};
+use splitbrain::workload::Plan;
+
+#[derive(Parser)]
+#[command(name = "splitbrain", version, about = "A Jepsen-style consistency checker for microservice systems")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a workload file against the system, record the history, check it.
+    Run {
+        /// The workload file (TOML).
+        workload: PathBuf,
+        /// Write the run into this folder instead of reports/<name>/<timestamp>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where run folders go.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+        /// Override the workload's seed (to reproduce or vary a run).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Check a recorded history: splitbrain's history.jsonl or Jepsen's history.edn.
+    Check {
+        /// The history file.
+        history: PathBuf,
+        /// The model to check against (set, counter, queue, unique-ids); default: the one in
+        /// the history's header.
+        #[arg(long)]
+        model: Option<String>,
+        /// For a queue: also check FIFO order.
+        #[arg(long)]
+        fifo: bool,
+        /// Write results.json into this folder (default: reports/check/<history name>/<timestamp>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a workload file without running it.
+    Validate {
+        /// The workload file (TOML).
+        workload: PathBuf,
+    },
+}
+
+/// Why a command could not produce a verdict, with the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+fn bad_input(error: impl Into<anyhow::Error>) -> Failure {
+    Failure { code: 3, error: error.into() }
+}
+
+fn unreachable(error: impl Into<anyhow::Error>) -> Failure {
+    Failure { code: 4, error: error.into() }
+}
+
+/// splitbrain itself could not finish (e.g. the run folder could not be written): whether the
+/// system is valid stays unknown.
+fn internal(error: impl Into<anyhow::Error>) -> Failure {
+    Failure { code: 2, error: error.into() }
+}
+
+/// Parses arguments, runs the command, and returns the process exit code.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print(); // --help, --version
+            return 0;
+        }
+        Err(e) => {
+            let _ = e.print();
+            return 3; // bad arguments are bad input
+        }
+    };
+    let outcome = match cli.command {
+        Command::Validate { workload } => validate(&workload),
+        Command::Check { history, model, fifo, out } => check(&history, model, fifo, out),
+        Command::Run { workload, out, reports, seed } => tokio::runtime::Runtime::new()
+            .context("failed to start the async runtime")
+            .map_err(internal)
+            .and_then(|rt| rt.block_on(run(&workload, out, &reports, seed))),
+    };
+    match outcome {
+        Ok(verdict) => verdict.exit_code(),
+        Err(Failure { code, error }) => {
+            eprintln!("splitbrain: {error:#}");
+            code
+        }
+    }
+}
+
+fn validate(path: &Path) -> Result<Verdict, Failure> {
+    let plan = Plan::from_file(path).map_err(bad_input)?;
+    println!(
+        "{}: valid workload \"{}\": model {}, {} workers for {}, seed {}",
+        path.display(),
+        plan.name,
+        plan.model,
+        plan.concurrency,
+        humantime::format_duration(plan.time_limit),
+        plan.seed
+    );
+    Ok(Verdict::Valid)
+}
+
+fn check(
+    path: &Path,
+    model: Option<String>,
+    fifo: bool,
+    out: Option<PathBuf>,
+) -> Result<Verdict, Failure> {
+    let (history, report) = read_history(path).map_err(bad_input)?;
+    for warning in &report.warnings {
+        eprintln!("splitbrain: warning: {}: {warning}", path.display());
+    }
+    let model = choose_model(model.as_deref(), fifo, history.header.as_ref()).map_err(bad_input)?;
+    let results = checker::check(&model, &history)
+        .with_context(|| format!("failed to check {}", path.display()))
+        .map_err(bad_input)?;
+    let dir = match out {
+        Some(dir) => dir,
+        None => {
+            let stem = path.file_stem().map_or("history".into(), |s| s.to_string_lossy());
+            PathBuf::from("reports/check")
+                .join(stem.as_ref())
+                .join(runner::timestamp(std::time::SystemTime::now()))
+        }
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("failed to create {}", dir.display()))
+        .map_err(internal)?;
+    let results_path = dir.join("results.json");
+    write_results(&results_path, &results).map_err(internal)?;
+    print!("{}", report::summary(&results, &history));
+    println!("results: {}", results_path.display());
+    Ok(results.valid)
+}
+
+/// The model named on the command line, else the one the history's header names.
+fn choose_model(
+    named: Option<&str>,
+    fifo: bool,
+    header: Option<&Header>,
+) -> anyhow::Result<Model> {
+    let name = named
+        .or(header.map(|h| h.model.as_str()))
+        .ok_or_else(|| {
+            anyhow!(
+                "the history does not say which model it follows: pass --model ({})",
+                Model::NAMES.join(", ")
+            )
+        })?;
+    let model = Model::from_name(name).ok_or_else(|| {
+        anyhow!("unknown model {name:?}: expected one of {}", Model::NAMES.join(", "))
+    })?;
+    let header_fifo = header
+        .and_then(|h| h.model_options.get("fifo"))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    Ok(match model {
+        Model::Queue { .. } => Model::Queue { fifo: fifo || header_fifo },
+        other => other,
+    })
+}
+
+fn write_results(path: &Path, results: &Results) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(results).context("failed to serialise results")?;
+    std::fs::write(path, json + "\n").with_context(|| format!("failed to write {}", path.display()))
+}
+
+async fn run(
+    workload: &Path,
+    out: Option<PathBuf>,
+    reports: &Path,
+    seed: Option<u64>,
+) -> Result<Verdict, Failure> {
+    let mut plan = Plan::from_file(workload).map_err(bad_input)?;
+    if let Some(seed) = seed {
+        plan.seed = seed;
+    }
+    let client = HttpClient::new(&plan, |var| std::env::var(var).ok()).map_err(|e| match e {
+        ClientError::Build { .. } => internal(e),
+        _ => bad_input(e),
+    })?;
+    client.preflight().await.map_err(unreachable)?;
+    let dir = match &out {
+        Some(path) => RunDir::create_at(path),
+        None => RunDir::create_under(reports, &plan.name),
+    }
+    .context("failed to create the run folder")
+    .map_err(internal)?;
+    eprintln!("splitbrain: run folder {}", dir.path.display());
+    std::fs::write(dir.workload(), &plan.source.text)
+        .context("failed to copy the workload into the run folder")
+        .map_err(internal)?;
+    let log = Arc::new(RunLog::create(&dir.log()).context("failed to create run.log").map_err(internal)?);
+    let recorder = Arc::new(
+        Recorder::create(&dir.history(), &header(&plan))
+            .context("failed to create history.jsonl")
+            .map_err(internal)?,
+    );
+    log.line(format!("workload {} (seed {}), target {}", workload.display(), plan.seed, plan.target.base_url));
+    let stats = record(&plan, client, recorder.clone(), log.clone()).await;
+    recorder.healthy().context("failed to write history.jsonl").map_err(internal)?;
+    let (history, _) = read_history(&dir.history())
+        .context("failed to read back the run's own history")
+        .map_err(internal)?;
+    let results = checker::check(&plan.model, &history)
+        .context("failed to check the run's history")
+        .map_err(internal)?;
+    write_results(&dir.results(), &results).map_err(internal)?;
+    log.line(format!("verdict: {}", results.valid.as_str()));
+    print!("{}", report::summary(&results, &history));
+    if stats.dropped > 0 {
+        println!("note: {} arrivals were dropped because every worker was busy; raise concurrency", stats.dropped);
+    }
+    println!("run folder: {}", dir.path.display());
+    Ok(results.valid)
+}
+
+/// Runs the phases with a flusher (every 100 ms) and a signal watcher (Ctrl-C, SIGTERM).
+async fn record(
+    plan: &Plan,
+    client: HttpClient,
+    recorder: Arc<Recorder>,
+    log: Arc<RunLog>,
+) -> runner::RunStats {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let watcher = tokio::spawn(watch_signals(stop_tx, log.clone()));
+    let flusher = {
+        let recorder = recorder.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                recorder.flush();
+            }
+        })
+    };
+    let stats = runner::execute(plan, client, recorder.clone(), log, stop_rx).await;
+    flusher.abort();
+    watcher.abort();
+    recorder.sync();
+    stats
+}
+
+async fn watch_signals(stop: watch::Sender<bool>, log: Arc<RunLog>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        return;
+    };
+    let name = tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupt",
+        _ = term.recv() => "terminate",
+    };
+    eprintln!("splitbrain: {name} signal: finishing the operations in flight, then checking");
+    log.line(format!("{name} signal received"));
+    let _ = stop.send(true);
+}
+
+fn header(plan: &Plan) -> Header {
+    let mut model_options = serde_json::Map::new();
+    if let Model::Queue { fifo: true } = plan.model {
+        model_options.insert("fifo".into(), true.into());
+    }
+    Header {
+        splitbrain_history: FORMAT_VERSION,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        name: plan.name.clone(),
+        model: plan.model.name().to_owned(),
+        model_options,
+        seed: plan.seed,
+        started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        workload: plan.source.text.clone(),
+    }
+}

@@ -1,0 +1,82 @@
+//! The main-phase generator: picks each operation from the workload's mix and gives it a value.
+//! Workers draw from one shared generator in turn, so the n-th operation of a run depends only
+//! on the seed (which worker performs it depends on timing).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::checker::Model;
+use crate::history::{Name, Value};
+use crate::workload::{Plan, ValueSpec};
+
+/// The seeded source of main-phase operations.
+#[derive(Debug)]
+pub struct Generator {
+    rng: ChaCha8Rng,
+    /// Operation names with their cumulative shares; the last share is 1.
+    mix: Vec<(Name, f64)>,
+    values: ValueSpec,
+    next_unique: i64,
+}
+
+impl Generator {
+    /// A generator for the plan's mix and values, seeded with the plan's seed.
+    pub fn new(plan: &Plan) -> Generator {
+        let total: f64 = plan.mix.iter().map(|(_, w)| w).sum();
+        let mut acc = 0.0;
+        let mix = plan
+            .mix
+            .iter()
+            .filter(|(_, w)| *w > 0.0)
+            .map(|(f, w)| {
+                acc += w / total;
+                (f.clone(), acc)
+            })
+            .collect();
+        Generator {
+            rng: ChaCha8Rng::seed_from_u64(plan.seed),
+            mix,
+            values: plan.values.clone(),
+            next_unique: 0,
+        }
+    }
+
+    /// The next operation: its name and the value to invoke it with.
+    pub fn next_op(&mut self) -> (Name, Value) {
+        let x: f64 = self.rng.r#gen();
+        let f = self
+            .mix
+            .iter()
+            .find(|(_, share)| x < *share)
+            .or(self.mix.last())
+            .map(|(f, _)| f.clone())
+            .expect("validation guarantees a mix with a positive weight");
+        let value = self.value_for(&f);
+        (f, value)
+    }
+
+    /// Reads and dequeues carry no value; writes get one from the value spec.
+    fn value_for(&mut self, f: &str) -> Value {
+        if matches!(f, "read" | "dequeue" | "generate") {
+            return Value::Nil;
+        }
+        match self.values {
+            ValueSpec::Unique => {
+                self.next_unique += 1;
+                Value::Int(self.next_unique - 1)
+            }
+            ValueSpec::Range { min, max } => Value::Int(self.rng.gen_range(min..=max)),
+            ValueSpec::None => Value::Nil,
+        }
+    }
+}
+
+/// The operation the final phase repeats: a read for sets and counters, a dequeue for a queue
+/// (repeated until it fails: the queue is empty), none for unique ids.
+pub fn final_ops(model: &Model) -> Option<&'static str> {
+    match model {
+        Model::Set | Model::Counter => Some("read"),
+        Model::Queue { .. } => Some("dequeue"),
+        Model::UniqueIds => None,
+    }
+}

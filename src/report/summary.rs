@@ -1,0 +1,88 @@
+//! The terminal summary printed at the end of `run` and `check`: the verdict in words first,
+//! then each checker's anomalies (the first few, with their witnesses), then the run's figures.
+
+use std::fmt::Write;
+
+use crate::checker::{Results, Verdict};
+use crate::history::{History, Outcome};
+
+/// How many anomalies of each checker the summary spells out.
+const SHOWN: usize = 5;
+
+/// Key figures of a history.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figures {
+    pub ops: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    /// Operations that never completed (counted in `info` too).
+    pub pending: u64,
+    /// Seconds from the first to the last event.
+    pub seconds: f64,
+}
+
+impl Figures {
+    /// Counts a history's operations by outcome.
+    pub fn of(history: &History) -> Figures {
+        let mut f = Figures::default();
+        let mut last = 0;
+        for op in &history.ops {
+            f.ops += 1;
+            match op.outcome {
+                Outcome::Ok => f.ok += 1,
+                Outcome::Fail => f.fail += 1,
+                Outcome::Info => f.info += 1,
+            }
+            f.pending += u64::from(op.complete.is_none());
+            last = last.max(op.complete_time.unwrap_or(op.invoke_time));
+        }
+        let first = history.ops.first().map_or(0, |op| op.invoke_time);
+        f.seconds = last.saturating_sub(first) as f64 / 1e9;
+        f
+    }
+}
+
+/// The summary as text.
+pub fn summary(results: &Results, history: &History) -> String {
+    let mut out = String::new();
+    let headline = match results.valid {
+        Verdict::Valid => "VALID: no anomalies found",
+        Verdict::Invalid => "INVALID: anomalies found",
+        Verdict::Unknown => "UNKNOWN: a checker could not decide",
+    };
+    let _ = writeln!(out, "\n{headline}");
+    for (name, result) in &results.checkers {
+        let counts: Vec<String> = result
+            .anomaly_types
+            .iter()
+            .map(|t| format!("{t} {}", result.counts.get(t).copied().unwrap_or(0)))
+            .collect();
+        let _ = writeln!(out, "  {name}: {}  {}", result.valid.as_str(), counts.join(", "));
+        if let Some(reason) = result.stats.get("reason") {
+            let _ = writeln!(out, "    reason: {}", reason.as_str().unwrap_or(&reason.to_string()));
+        }
+        for anomaly in result.anomalies.iter().take(SHOWN) {
+            let _ = writeln!(out, "    {}: {}", anomaly.kind, anomaly.explanation);
+            if !anomaly.faults.is_empty() {
+                let _ = writeln!(out, "      during: {}", anomaly.faults.join("; "));
+            }
+        }
+        if result.anomalies.len() > SHOWN {
+            let _ = writeln!(out, "    ... and {} more in results.json", result.anomalies.len() - SHOWN);
+        }
+    }
+    let f = Figures::of(history);
+    let _ = writeln!(
+        out,
+        "  ops: {} (ok {}, fail {}, info {}{}) over {:.1} s, {:.0} ops/s",
+        f.ops,
+        f.ok,
+        f.fail,
+        f.info,
+        if f.pending > 0 { format!(", {} never completed", f.pending) } else { String::new() },
+        f.seconds,
+        if f.seconds > 0.0 { f.ops as f64 / f.seconds } else { 0.0 }
+    );
+    out
+}

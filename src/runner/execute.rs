@@ -1,0 +1,263 @@
+//! The phases of a run: the main phase (workers drawing operations from the generator at the
+//! workload's rate), the quiet period, then the final reads (or the drain of a queue). Every
+//! operation is recorded as it is invoked and as it completes.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::client::{Completion, HttpClient, Invocation};
+use crate::generator::{Generator, final_ops};
+use crate::history::{EventKind, Name, Process, Value};
+use crate::workload::Plan;
+
+use super::progress::Progress;
+use super::rate::Arrivals;
+use super::recorder::{Record, Recorder};
+use super::run_log::RunLog;
+
+/// What the run did, beyond the history itself.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunStats {
+    pub events: u64,
+    pub duration: Duration,
+    /// Arrivals dropped because every worker was busy (constant-rate runs only).
+    pub dropped: u64,
+    /// Whether Ctrl-C / SIGTERM cut the run short.
+    pub interrupted: bool,
+}
+
+/// Shared by every worker.
+struct Ctx {
+    plan: Plan,
+    client: HttpClient,
+    recorder: Arc<Recorder>,
+    generator: Mutex<Generator>,
+    log: Arc<RunLog>,
+}
+
+/// A worker's identity: its slot, and its current process id (a new one after each `info`,
+/// Jepsen's rule, so a process never has two operations in flight).
+#[derive(Clone, Copy, Debug)]
+struct Worker {
+    process: u64,
+    concurrency: u64,
+}
+
+impl Worker {
+    fn after(self, kind: EventKind) -> Worker {
+        match kind {
+            EventKind::Info => Worker {
+                process: self.process + self.concurrency,
+                ..self
+            },
+            _ => self,
+        }
+    }
+}
+
+/// Runs every phase of the plan, recording into `recorder`. Returns when the last phase ends
+/// or, after `stop` turns true (Ctrl-C), when the operations in flight have completed.
+pub async fn execute(
+    plan: &Plan,
+    client: HttpClient,
+    recorder: Arc<Recorder>,
+    log: Arc<RunLog>,
+    stop: watch::Receiver<bool>,
+) -> RunStats {
+    let started = Instant::now();
+    let ctx = Arc::new(Ctx {
+        plan: plan.clone(),
+        client,
+        generator: Mutex::new(Generator::new(plan)),
+        recorder,
+        log,
+    });
+    let progress = Progress::start(ctx.recorder.clone(), plan.time_limit);
+    ctx.log.line(format!(
+        "main phase: {} workers for {}, rate {}",
+        plan.concurrency,
+        humantime::format_duration(plan.time_limit),
+        plan.rate.map_or("unlimited".to_owned(), |r| format!("{r} ops/s"))
+    ));
+    let arrivals = plan.rate.map(|r| Arc::new(Arrivals::new(Instant::now(), r)));
+    let workers = main_phase(&ctx, arrivals.clone(), stop.clone()).await;
+    ctx.recorder.sync();
+    let interrupted = *stop.borrow();
+    if interrupted {
+        ctx.log.line("interrupted: skipping the quiet period and the final phase");
+    } else {
+        quiet(&ctx, &progress, stop.clone()).await;
+        final_phase(&ctx, &progress, workers).await;
+    }
+    ctx.recorder.sync();
+    progress.finish();
+    let stats = RunStats {
+        events: ctx.recorder.event_count(),
+        duration: started.elapsed(),
+        dropped: arrivals.map_or(0, |a| a.dropped()),
+        interrupted,
+    };
+    ctx.log.line(format!("run ended: {stats:?}"));
+    stats
+}
+
+async fn main_phase(
+    ctx: &Arc<Ctx>,
+    arrivals: Option<Arc<Arrivals>>,
+    stop: watch::Receiver<bool>,
+) -> Vec<Worker> {
+    let deadline = Instant::now() + ctx.plan.time_limit;
+    let concurrency = ctx.plan.concurrency as u64;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let worker = Worker {
+                process: w,
+                concurrency,
+            };
+            let (ctx, arrivals, stop) = (ctx.clone(), arrivals.clone(), stop.clone());
+            tokio::spawn(async move { work(ctx, worker, deadline, arrivals, stop).await })
+        })
+        .collect();
+    let mut workers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        workers.push(task.await.expect("a worker never panics: clients return completions"));
+    }
+    workers
+}
+
+/// One worker's main phase: claim an arrival, draw the next operation, perform it; until the
+/// deadline or a stop.
+async fn work(
+    ctx: Arc<Ctx>,
+    mut worker: Worker,
+    deadline: Instant,
+    arrivals: Option<Arc<Arrivals>>,
+    mut stop: watch::Receiver<bool>,
+) -> Worker {
+    loop {
+        if *stop.borrow() || Instant::now() >= deadline {
+            return worker;
+        }
+        if let Some(arrivals) = &arrivals {
+            let due = arrivals.claim(Instant::now());
+            if due >= deadline {
+                return worker;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(due.into()) => {}
+                _ = stop.changed() => return worker,
+            }
+        }
+        let (f, value) = ctx
+            .generator
+            .lock()
+            .expect("generator lock is never poisoned")
+            .next_op();
+        let kind = perform(&ctx, worker.process, f, value).await;
+        worker = worker.after(kind);
+    }
+}
+
+/// Invokes one operation and records its invocation and completion.
+async fn perform(ctx: &Ctx, process: u64, f: Name, value: Value) -> EventKind {
+    let invocation = Invocation {
+        f,
+        value,
+        process,
+        key: Value::Nil,
+    };
+    let record = |kind, value, error| Record {
+        process: Process::Client(process),
+        kind,
+        f: &invocation.f,
+        value,
+        error,
+    };
+    ctx.recorder
+        .record(record(EventKind::Invoke, invocation.value.clone(), None));
+    let (kind, value, error) = match ctx.client.invoke(&invocation).await {
+        Completion::Ok(v) => (EventKind::Ok, v.unwrap_or_else(|| invocation.value.clone()), None),
+        Completion::Fail(why) => (EventKind::Fail, invocation.value.clone(), Some(why)),
+        Completion::Info(why) => (EventKind::Info, invocation.value.clone(), Some(why)),
+    };
+    ctx.recorder.record(record(kind, value, error));
+    kind
+}
+
+async fn quiet(ctx: &Ctx, progress: &Progress, mut stop: watch::Receiver<bool>) {
+    if ctx.plan.phases.quiet.is_zero() {
+        return;
+    }
+    progress.phase("quiet");
+    ctx.log.line(format!(
+        "quiet period: {}",
+        humantime::format_duration(ctx.plan.phases.quiet)
+    ));
+    tokio::select! {
+        _ = tokio::time::sleep(ctx.plan.phases.quiet) => {}
+        _ = stop.changed() => {}
+    }
+}
+
+/// Final reads, spread over the workers; or a drain of the queue until a dequeue fails.
+async fn final_phase(ctx: &Arc<Ctx>, progress: &Progress, workers: Vec<Worker>) {
+    let Some(f) = final_ops(&ctx.plan.model) else {
+        return;
+    };
+    progress.phase("final");
+    let f: Name = f.into();
+    if f.as_ref() == "dequeue" {
+        drain(ctx, workers[0], f).await;
+        return;
+    }
+    let reads = ctx.plan.phases.final_reads as usize;
+    ctx.log.line(format!("final phase: {reads} reads"));
+    let readers = workers.len().min(reads);
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .take(readers)
+        .enumerate()
+        .map(|(i, mut worker)| {
+            let (ctx, f) = (ctx.clone(), f.clone());
+            let share = reads / readers + usize::from(i < reads % readers);
+            tokio::spawn(async move {
+                for _ in 0..share {
+                    let kind = perform(&ctx, worker.process, f.clone(), Value::Nil).await;
+                    worker = worker.after(kind);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a final read never panics");
+    }
+}
+
+/// Dequeues until the queue says it is empty (a `fail`), at most `drain_limit` times, giving up
+/// after 5 unknown outcomes in a row (the queue is unreachable: nothing more to learn).
+async fn drain(ctx: &Ctx, mut worker: Worker, f: Name) {
+    ctx.log.line("final phase: draining the queue");
+    let mut unknown_in_a_row = 0;
+    for n in 0..ctx.plan.phases.drain_limit {
+        let kind = perform(ctx, worker.process, f.clone(), Value::Nil).await;
+        worker = worker.after(kind);
+        match kind {
+            EventKind::Fail => {
+                ctx.log.line(format!("queue drained after {} dequeues", n + 1));
+                return;
+            }
+            EventKind::Info => unknown_in_a_row += 1,
+            _ => unknown_in_a_row = 0,
+        }
+        if unknown_in_a_row == 5 {
+            ctx.log.line("drain stopped: 5 dequeues in a row had unknown outcomes");
+            return;
+        }
+    }
+    ctx.log.line(format!(
+        "drain stopped at the drain limit ({}) before the queue was empty",
+        ctx.plan.phases.drain_limit
+    ));
+}
