@@ -1,5 +1,375 @@
-//! placeholder: being written
+//! The templated HTTP client: fills a workload operation's request template for an
+//! invocation, sends it, and decides from the response whether the operation is `ok`, `fail`
+//! or `info` (Jepsen's rule: when in doubt, `info`).
+//!
+//! - status in the op's `ok` set: `ok`, with the value read from the body where the op has one;
+//! - status in the op's `fail` set: `fail` (the target documents it as "not applied");
+//! - a connect error: `fail`, since nothing reached the system;
+//! - anything else (another status, a timeout, a reset, an unreadable body, an `ok` body
+//!   without the expected JSON): `info`.
+//!
+//! Header values may hold secrets (`${STAGING_TOKEN}`): they are resolved once, marked
+//! sensitive, and scrubbed from every reason this client writes.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+
+use super::{Completion, Invocation};
+use crate::history::Value;
+use crate::workload::{Extract, HttpOp, Plan, WorkloadError};
+
+/// Resolved header values shorter than this are not scrubbed from reasons.
+const MIN_SCRUBBED_LEN: usize = 6;
+
+/// How long the preflight request may take.
+const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the client cannot be used. The CLI maps `MissingEnv` and `Build` to exit code 3 (bad
+/// input) and `Unreachable` to 4 (the system under test could not be reached).
 #[derive(Debug, thiserror::Error)]
-#[error("placeholder")]
-pub struct ClientError;
-pub struct HttpClient;
+pub enum ClientError {
+    /// A header refers to `${VAR}` and `VAR` is not set.
+    #[error(
+        "failed to resolve header {header}: environment variable {var} is not set \
+         (the workload refers to it as ${{{var}}})"
+    )]
+    MissingEnv { header: String, var: String },
+    /// The preflight request got no HTTP response at all.
+    #[error(
+        "failed to reach {url} (preflight GET {path}): {reason}; \
+         is the system under test running?"
+    )]
+    Unreachable {
+        url: String,
+        path: String,
+        reason: String,
+    },
+    /// The HTTP client could not be built (a header value that is not a valid header value,
+    /// the TLS setup).
+    #[error("failed to build the HTTP client: {reason}")]
+    Build { reason: String },
+}
+
+/// Sends a plan's operations over HTTP. Cheap to share: clone it or put it in an `Arc`;
+/// the connection pool is shared either way.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    base_url: String,
+    preflight: String,
+    ops: BTreeMap<String, PreparedOp>,
+    /// Resolved header values, to scrub from reasons should one ever echo them.
+    secrets: Vec<String>,
+}
+
+/// Leaves out the resolved header values.
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base_url", &self.base_url)
+            .field("preflight", &self.preflight)
+            .field("ops", &self.ops.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One op with its method parsed once.
+#[derive(Clone, Debug)]
+struct PreparedOp {
+    method: Method,
+    op: HttpOp,
+}
+
+impl HttpClient {
+    /// Builds the client for `plan`, resolving header `${VAR}`s through `env` (the runner
+    /// passes `|v| std::env::var(v).ok()`). One connection pool sized for the plan's
+    /// concurrency; no redirects followed, no retries, no proxy.
+    pub fn new(
+        plan: &Plan,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<HttpClient, ClientError> {
+        let (headers, secrets) = resolve_headers(plan, &env)?;
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .pool_max_idle_per_host(plan.concurrency)
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
+            .no_proxy()
+            .build()
+            .map_err(|e| ClientError::Build {
+                reason: error_reason(&e),
+            })?;
+        let mut ops = BTreeMap::new();
+        for (name, op) in &plan.ops {
+            let method =
+                Method::from_bytes(op.method.as_bytes()).map_err(|_| ClientError::Build {
+                    reason: format!("operation {name}: {:?} is not an HTTP method", op.method),
+                })?;
+            let op = op.clone();
+            ops.insert(name.clone(), PreparedOp { method, op });
+        }
+        Ok(HttpClient {
+            client,
+            base_url: plan.target.base_url.clone(),
+            preflight: plan.target.preflight.clone(),
+            ops,
+            secrets,
+        })
+    }
+
+    /// Proves the target reachable before a run: any HTTP response will do, even a 404 or a
+    /// 500; no response within 5 s is [`ClientError::Unreachable`].
+    pub async fn preflight(&self) -> Result<(), ClientError> {
+        let url = format!("{}{}", self.base_url, self.preflight);
+        let sent = self
+            .client
+            .get(&url)
+            .timeout(PREFLIGHT_TIMEOUT)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let reason = if e.is_timeout() {
+                    format!(
+                        "no response within {}",
+                        humantime::format_duration(PREFLIGHT_TIMEOUT)
+                    )
+                } else {
+                    error_reason(&e)
+                };
+                Err(ClientError::Unreachable {
+                    url: self.base_url.clone(),
+                    path: self.preflight.clone(),
+                    reason: self.scrub(reason),
+                })
+            }
+        }
+    }
+
+    /// Sends the request for `inv` and classifies the outcome. Never panics and never
+    /// returns an error: whatever happens becomes `ok`, `fail` or `info`.
+    pub async fn invoke(&self, inv: &Invocation) -> Completion {
+        let Some(prepared) = self.ops.get(&*inv.f) else {
+            // Nothing was sent, so the operation certainly did not happen.
+            return Completion::Fail(format!(
+                "the workload has no request for operation {:?}",
+                inv.f
+            ));
+        };
+        let completion = self.send(prepared, inv).await;
+        match completion {
+            Completion::Ok(value) => Completion::Ok(value),
+            Completion::Fail(reason) => Completion::Fail(self.scrub(reason)),
+            Completion::Info(reason) => Completion::Info(self.scrub(reason)),
+        }
+    }
+
+    async fn send(&self, prepared: &PreparedOp, inv: &Invocation) -> Completion {
+        let op = &prepared.op;
+        let url = format!("{}{}", self.base_url, op.path.render_path(inv));
+        let mut request = self
+            .client
+            .request(prepared.method.clone(), url)
+            .timeout(op.timeout);
+        if let Some(body) = &op.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.render_json(inv));
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return classify_send_error(&e, op.timeout),
+        };
+        let status = response.status();
+        if op.fail.contains(status.as_u16()) {
+            return Completion::Fail(status_reason(status));
+        }
+        if !op.ok.contains(status.as_u16()) {
+            return Completion::Info(format!("unexpected {}", status_reason(status)));
+        }
+        if op.extract == Extract::None {
+            return Completion::Ok(None);
+        }
+        match response.bytes().await {
+            Ok(body) => extract(&op.extract, &body),
+            Err(e) if e.is_timeout() => Completion::Info(format!(
+                "timeout after {} while reading the response body of {}",
+                humantime::format_duration(op.timeout),
+                status_reason(status)
+            )),
+            Err(e) => Completion::Info(format!(
+                "failed to read the response body of {}: {}",
+                status_reason(status),
+                error_reason(&e)
+            )),
+        }
+    }
+
+    /// Replaces every resolved header value in `reason` (a secret, perhaps) with `[redacted]`.
+    fn scrub(&self, mut reason: String) -> String {
+        for secret in &self.secrets {
+            if reason.contains(secret.as_str()) {
+                reason = reason.replace(secret.as_str(), "[redacted]");
+            }
+        }
+        reason
+    }
+}
+
+/// Resolves the plan's headers; returns them (marked sensitive) and the values that came
+/// from the environment, to scrub.
+fn resolve_headers(
+    plan: &Plan,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(HeaderMap, Vec<String>), ClientError> {
+    let mut headers = HeaderMap::new();
+    let mut secrets = Vec::new();
+    for spec in &plan.target.headers {
+        let value = spec.resolve(env).map_err(|e| match e {
+            WorkloadError::MissingEnv { header, var } => ClientError::MissingEnv { header, var },
+            other => ClientError::Build {
+                reason: other.to_string(),
+            },
+        })?;
+        let name =
+            HeaderName::from_bytes(spec.name.as_bytes()).map_err(|_| ClientError::Build {
+                reason: format!("{:?} is not a valid header name", spec.name),
+            })?;
+        let mut header_value = HeaderValue::from_str(&value).map_err(|_| ClientError::Build {
+            // Never the value itself: it may be a secret.
+            reason: format!(
+                "the value of header {} is not a valid header value once its environment \
+                 variables are filled (a newline or control character, perhaps)",
+                spec.name
+            ),
+        })?;
+        header_value.set_sensitive(true);
+        headers.insert(name, header_value);
+        secrets.extend(spec.env_vars().into_iter().filter_map(env));
+        if !spec.env_vars().is_empty() {
+            secrets.push(value);
+        }
+    }
+    // A short value ("1", a tenant id) is no secret worth hiding, and scrubbing it would
+    // mangle reasons ("status 401" with a value of "1").
+    secrets.retain(|s| s.len() >= MIN_SCRUBBED_LEN);
+    Ok((headers, secrets))
+}
+
+/// A request that failed before any response: a connect error means nothing reached the
+/// system (`fail`); anything later (a timeout, a reset) may have applied (`info`).
+fn classify_send_error(e: &reqwest::Error, timeout: Duration) -> Completion {
+    if e.is_connect() {
+        Completion::Fail(format!("connect: {}", error_reason(e)))
+    } else if e.is_timeout() {
+        Completion::Info(format!(
+            "timeout after {}",
+            humantime::format_duration(timeout)
+        ))
+    } else {
+        Completion::Info(error_reason(e))
+    }
+}
+
+/// Reads an `ok` response's value. The op happened either way; a body that does not give
+/// the value makes the result unknown to us, so `info`.
+fn extract(how: &Extract, body: &[u8]) -> Completion {
+    let json: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(json) => json,
+        Err(e) => {
+            return Completion::Info(format!(
+                "ok status but the body is not JSON ({e}), so the value at {} is unknown",
+                pointer_name(how)
+            ));
+        }
+    };
+    match how {
+        Extract::None => Completion::Ok(None),
+        Extract::Value(pointer) => match json.pointer(pointer) {
+            Some(found) => Completion::Ok(Some(Value::from_json(found))),
+            None => Completion::Info(format!(
+                "ok status but the body has nothing at JSON pointer {pointer:?}"
+            )),
+        },
+        Extract::Records { records, element } => {
+            extract_records(&json, records, element.as_deref())
+        }
+    }
+}
+
+fn extract_records(json: &serde_json::Value, records: &str, element: Option<&str>) -> Completion {
+    let Some(list) = json.pointer(records).and_then(serde_json::Value::as_array) else {
+        return Completion::Info(format!(
+            "ok status but the body has no list at JSON pointer {records:?}"
+        ));
+    };
+    let Some(element) = element else {
+        return Completion::Ok(Some(Value::list(list.iter().map(Value::from_json))));
+    };
+    let mut elements = Vec::with_capacity(list.len());
+    for (i, record) in list.iter().enumerate() {
+        match record.pointer(element) {
+            Some(found) => elements.push(Value::from_json(found)),
+            None => {
+                return Completion::Info(format!(
+                    "ok status but record {i} of the list at {records:?} has nothing at \
+                     JSON pointer {element:?}"
+                ));
+            }
+        }
+    }
+    Completion::Ok(Some(Value::list(elements)))
+}
+
+fn pointer_name(how: &Extract) -> String {
+    match how {
+        Extract::None => "(none)".to_owned(),
+        Extract::Value(pointer) => format!("JSON pointer {pointer:?}"),
+        Extract::Records {
+            records,
+            element: None,
+        } => format!("JSON pointer {records:?}"),
+        Extract::Records {
+            records,
+            element: Some(element),
+        } => format!("JSON pointers {records:?} / {element:?}"),
+    }
+}
+
+/// `status 409` or `status 409 Conflict`.
+fn status_reason(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(text) => format!("status {} {text}", status.as_u16()),
+        None => format!("status {}", status.as_u16()),
+    }
+}
+
+/// The most specific words for a transport error: the innermost cause, with common I/O
+/// errors in plain words ("connection refused"), without reqwest's URL prefix.
+fn error_reason(e: &reqwest::Error) -> String {
+    let mut innermost: &dyn std::error::Error = e;
+    while let Some(source) = innermost.source() {
+        if let Some(io) = source.downcast_ref::<io::Error>() {
+            return io_reason(io);
+        }
+        innermost = source;
+    }
+    innermost.to_string()
+}
+
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
+        io::ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
+        io::ErrorKind::TimedOut => "timed out".to_owned(),
+        io::ErrorKind::UnexpectedEof => "connection closed before the response ended".to_owned(),
+        _ => e.to_string(),
+    }
+}

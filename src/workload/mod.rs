@@ -1,6 +1,7 @@
 //! The workload file: raw serde types that mirror the TOML exactly, and their validation into a
 //! [`Plan`] with errors that name the file, the line and the field.
 
+mod env;
 mod error;
 mod plan;
 mod raw;
@@ -9,4 +10,4 @@ mod validate;
 
 pub use error::WorkloadError;
 pub use plan::{Extract, HeaderSpec, HttpOp, Phases, Plan, Source, StatusSet, Target, ValueSpec};
-pub use template::Template;
+pub use template::{PLACEHOLDERS, Placeholder, Template};

@@ -1,1 +1,80 @@
-//! placeholder: being written
+//! The workload file exactly as written: serde types that mirror the TOML one to one, with
+//! the source span of every value a check may complain about.
+//!
+//! Every struct denies unknown fields, so a typo (`concurency`) is an error naming the field
+//! and the ones expected; nothing here is `untagged` or `flatten`, which would turn a typo
+//! into a confusing error. No checking happens here beyond TOML types: `validate.rs` turns
+//! these into a [`Plan`](super::Plan).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub name: Spanned<String>,
+    pub seed: Option<Spanned<u64>>,
+    pub time_limit: Spanned<String>,
+    pub concurrency: Spanned<i64>,
+    pub rate: Option<Spanned<f64>>,
+    pub target: Spanned<RawTarget>,
+    pub model: Spanned<RawModel>,
+    pub phases: Option<Spanned<RawPhases>>,
+}
+
+/// `[target]`: where requests go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub base_url: Spanned<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub preflight: Option<Spanned<String>>,
+}
+
+/// `[model]`: which model, its options, its op mix and one request per operation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub kind: Spanned<String>,
+    pub mix: Option<Spanned<BTreeMap<Spanned<String>, Spanned<f64>>>>,
+    pub fifo: Option<Spanned<bool>>,
+    pub values: Option<Spanned<RawValues>>,
+    #[serde(default)]
+    pub ops: BTreeMap<Spanned<String>, Spanned<RawOp>>,
+}
+
+/// `values = { min = 1, max = 5 }`: the counter's increments.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawValues {
+    pub min: Spanned<i64>,
+    pub max: Spanned<i64>,
+}
+
+/// `[model.ops.NAME]`: one operation's request and how to read its response.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOp {
+    pub method: Spanned<String>,
+    pub path: Spanned<String>,
+    pub body: Option<Spanned<String>>,
+    pub ok: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub fail: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub timeout: Option<Spanned<String>>,
+    pub records: Option<Spanned<String>>,
+    pub element: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+}
+
+/// `[phases]`: what happens after the main phase.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhases {
+    pub quiet: Option<Spanned<String>>,
+    pub final_reads: Option<Spanned<i64>>,
+    pub drain_limit: Option<Spanned<i64>>,
+}

@@ -1,3 +1,231 @@
-//! placeholder: being written
+//! Request templates: a path or body with `{{value}}`, `{{key}}` and `{{process}}`
+//! placeholders, parsed once when the workload is validated and filled for every request.
+//!
+//! A path fills placeholders URL-encoded (integers as digits, strings percent-encoded), a
+//! body fills them as JSON (`3`, `"a"`, `null`), so a body template is written as the JSON
+//! the system expects with the placeholder where a JSON value goes, unquoted.
+
+use std::fmt::Write as _;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::client::Invocation;
+use crate::history::Value;
+
+/// Characters kept as they are in a path placeholder: RFC 3986's unreserved set.
+const PATH_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The placeholder names a template may use, for error messages.
+pub const PLACEHOLDERS: &[&str] = &["value", "key", "process"];
+
+/// A parsed template.
 #[derive(Clone, Debug)]
-pub struct Template;
+pub struct Template {
+    text: String,
+    pieces: Vec<Piece>,
+}
+
+/// One run of literal text or one placeholder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    Literal(String),
+    Placeholder(Placeholder),
+}
+
+/// What a placeholder stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placeholder {
+    /// The invocation's value (`{{value}}`).
+    Value,
+    /// The invocation's key (`{{key}}`), for keyed models.
+    Key,
+    /// The worker's process id (`{{process}}`).
+    Process,
+}
+
+impl Placeholder {
+    /// The name written between the braces.
+    pub fn name(self) -> &'static str {
+        match self {
+            Placeholder::Value => "value",
+            Placeholder::Key => "key",
+            Placeholder::Process => "process",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Placeholder> {
+        match name {
+            "value" => Some(Placeholder::Value),
+            "key" => Some(Placeholder::Key),
+            "process" => Some(Placeholder::Process),
+            _ => None,
+        }
+    }
+
+    fn fill(self, inv: &Invocation) -> Value {
+        match self {
+            Placeholder::Value => inv.value.clone(),
+            Placeholder::Key => inv.key.clone(),
+            Placeholder::Process => Value::Int(i64::try_from(inv.process).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+impl Template {
+    /// Parses `text`. `{{name}}` (spaces inside the braces allowed) is a placeholder; any other
+    /// brace is literal text, so JSON bodies need no escaping. An unknown name or an unclosed
+    /// `{{` is an error message naming it and the valid placeholders.
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(open) = find_open(rest) {
+            push_literal(&mut pieces, &rest[..open]);
+            let after = &rest[open + 2..];
+            let Some(close) = after.find("}}") else {
+                return Err(format!(
+                    "unclosed placeholder \"{{{{{}\": expected {}",
+                    after.chars().take(20).collect::<String>(),
+                    valid_list()
+                ));
+            };
+            let name = after[..close].trim();
+            let placeholder = Placeholder::from_name(name).ok_or_else(|| {
+                format!(
+                    "unknown placeholder \"{{{{{name}}}}}\": expected {}",
+                    valid_list()
+                )
+            })?;
+            pieces.push(Piece::Placeholder(placeholder));
+            rest = &after[close + 2..];
+        }
+        push_literal(&mut pieces, rest);
+        Ok(Template {
+            text: text.to_owned(),
+            pieces,
+        })
+    }
+
+    /// The template as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The placeholders used, in order of appearance (repeats included).
+    pub fn placeholders(&self) -> impl Iterator<Item = Placeholder> + '_ {
+        self.pieces.iter().filter_map(|piece| match piece {
+            Piece::Placeholder(p) => Some(*p),
+            Piece::Literal(_) => None,
+        })
+    }
+
+    /// Fills the template for a URL path: integers as digits, strings percent-encoded, `nil`
+    /// as nothing, anything else as its JSON text percent-encoded.
+    pub fn render_path(&self, inv: &Invocation) -> String {
+        self.render(inv, |out, value| match value {
+            Value::Nil => {}
+            Value::Int(i) => write!(out, "{i}").expect("writing to a String cannot fail"),
+            Value::Str(s) => out.extend(utf8_percent_encode(s, PATH_KEEP)),
+            other => out.extend(utf8_percent_encode(&to_json(other), PATH_KEEP)),
+        })
+    }
+
+    /// Fills the template for a JSON body: every placeholder becomes a JSON value.
+    pub fn render_json(&self, inv: &Invocation) -> String {
+        self.render(inv, |out, value| out.push_str(&to_json(value)))
+    }
+
+    fn render(&self, inv: &Invocation, mut put: impl FnMut(&mut String, &Value)) -> String {
+        let mut out = String::with_capacity(self.text.len() + 16);
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(text) => out.push_str(text),
+                Piece::Placeholder(p) => put(&mut out, &p.fill(inv)),
+            }
+        }
+        out
+    }
+}
+
+/// Where the next placeholder's `{{` starts; in `{{{`, the first brace is literal.
+fn find_open(text: &str) -> Option<usize> {
+    let mut at = text.find("{{")?;
+    while text[at + 2..].starts_with('{') {
+        at += 1;
+    }
+    Some(at)
+}
+
+fn push_literal(pieces: &mut Vec<Piece>, text: &str) {
+    if !text.is_empty() {
+        pieces.push(Piece::Literal(text.to_owned()));
+    }
+}
+
+fn valid_list() -> String {
+    let names: Vec<String> = PLACEHOLDERS
+        .iter()
+        .map(|n| format!("{{{{{n}}}}}"))
+        .collect();
+    format!("one of {}", names.join(", "))
+}
+
+fn to_json(value: &Value) -> String {
+    serde_json::to_string(value).expect("a Value always serializes to JSON")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv(value: Value) -> Invocation {
+        Invocation {
+            f: "add".into(),
+            value,
+            process: 7,
+            key: Value::Nil,
+        }
+    }
+
+    #[test]
+    fn json_braces_around_a_placeholder_stay_literal() {
+        let t = Template::parse(r#"{"data": {"n": {{value}}}}"#).unwrap();
+        assert_eq!(t.render_json(&inv(Value::Int(3))), r#"{"data": {"n": 3}}"#);
+        let t = Template::parse(r#"{"n":{{{value}}}}"#).unwrap();
+        assert_eq!(t.render_json(&inv(Value::Int(3))), r#"{"n":{3}}"#);
+    }
+
+    #[test]
+    fn spaces_inside_braces_are_allowed() {
+        let t = Template::parse("/p/{{ process }}/{{value}}").unwrap();
+        assert_eq!(t.render_path(&inv(Value::Int(1))), "/p/7/1");
+        assert_eq!(
+            t.placeholders().collect::<Vec<_>>(),
+            [Placeholder::Process, Placeholder::Value]
+        );
+    }
+
+    #[test]
+    fn unknown_placeholder_is_named_with_the_valid_ones() {
+        let err = Template::parse("/v/{{vlaue}}").unwrap_err();
+        assert!(err.contains("{{vlaue}}"), "{err}");
+        assert!(err.contains("{{value}}, {{key}}, {{process}}"), "{err}");
+    }
+
+    #[test]
+    fn unclosed_placeholder_is_an_error() {
+        let err = Template::parse("/v/{{value").unwrap_err();
+        assert!(err.starts_with("unclosed placeholder"), "{err}");
+    }
+
+    #[test]
+    fn path_strings_are_percent_encoded_and_json_strings_quoted() {
+        let t = Template::parse("/k/{{value}}").unwrap();
+        assert_eq!(t.render_path(&inv("a b/c".into())), "/k/a%20b%2Fc");
+        assert_eq!(t.render_json(&inv("a".into())), "/k/\"a\"");
+        assert_eq!(t.render_json(&inv(Value::Nil)), "/k/null");
+    }
+}

@@ -1,1 +1,765 @@
-//! placeholder: being written
+//! Validation: a [`RawWorkload`] becomes a [`Plan`], or one [`WorkloadError`] naming the file,
+//! the field's dotted path, its line and column, what was found and what was expected.
+//!
+//! Every check lives here so nothing downstream re-checks: the runner and the HTTP client
+//! trust a `Plan`. The one thing left for run time is `${VAR}` in header values, which is
+//! only syntax-checked here and resolved from the environment at run time (`env.rs`).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use toml::Spanned;
+
+use super::env::parse_env_refs;
+use super::error::WorkloadError;
+use super::plan::{
+    Extract, HeaderSpec, HttpOp, Phases, Plan, Source, StatusSet, Target, ValueSpec,
+};
+use super::raw::{RawModel, RawOp, RawPhases, RawTarget, RawWorkload};
+use super::template::{Placeholder, Template};
+use crate::checker::Model;
+use crate::client::Invocation;
+use crate::history::{Name, Value};
+
+const MAX_CONCURRENCY: i64 = 10_000;
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_QUIET: Duration = Duration::from_secs(5);
+const DEFAULT_FINAL_READS: u32 = 3;
+const DEFAULT_DRAIN_LIMIT: u64 = 100_000;
+
+impl Plan {
+    /// Reads and validates a workload file.
+    pub fn from_file(path: &Path) -> Result<Plan, WorkloadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| WorkloadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Plan::from_toml(&text, path)
+    }
+
+    /// Validates a workload's text; `path` is only used to name the file in errors and in
+    /// [`Plan::source`]. Without a `seed`, one is derived from the clock (the runner records
+    /// it in the history header, so the run can still be repeated).
+    pub fn from_toml(text: &str, path: &Path) -> Result<Plan, WorkloadError> {
+        let cx = Cx { path, text };
+        let raw: RawWorkload = toml::from_str(text).map_err(|e| cx.syntax(&e))?;
+        let source = Source {
+            path: path.to_owned(),
+            text: text.to_owned(),
+        };
+        build(&cx, raw, source)
+    }
+}
+
+fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadError> {
+    let name = check_name(cx, &raw.name)?;
+    let seed = raw.seed.map_or_else(clock_seed, Spanned::into_inner);
+    let time_limit = cx.duration(&raw.time_limit, "time_limit", false)?;
+    let concurrency = cx.int_in(&raw.concurrency, "concurrency", 1, MAX_CONCURRENCY)?;
+    let rate = check_rate(cx, raw.rate.as_ref())?;
+    let target = check_target(cx, raw.target)?;
+    let model_span = raw.model.span();
+    let raw_model = raw.model.into_inner();
+    let model = check_kind(cx, &raw_model)?;
+    let values = check_values(cx, &raw_model, &model)?;
+    let ops = check_ops(cx, &raw_model, &model, model_span)?;
+    let mix = check_mix(cx, &raw_model, &model)?;
+    let phases = check_phases(cx, raw.phases.as_ref().map(Spanned::get_ref))?;
+    Ok(Plan {
+        name,
+        seed,
+        time_limit,
+        concurrency: usize::try_from(concurrency).expect("checked to be in 1..=10000"),
+        rate,
+        target,
+        model,
+        mix,
+        values,
+        ops,
+        phases,
+        source,
+    })
+}
+
+/// A seed for a run whose workload names none: the clock's nanoseconds.
+fn clock_seed() -> u64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    now.as_secs()
+        .wrapping_mul(1_000_000_007)
+        .wrapping_add(u64::from(now.subsec_nanos()))
+}
+
+fn check_name(cx: &Cx, name: &Spanned<String>) -> Result<String, WorkloadError> {
+    let text = name.get_ref();
+    let fine = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if text.is_empty() || !text.chars().all(fine) {
+        return Err(cx.at(
+            name,
+            "name",
+            format!(
+                "expected letters, digits, '-' and '_' only (it names the run's folder), \
+                 found {text:?}"
+            ),
+        ));
+    }
+    Ok(text.clone())
+}
+
+fn check_rate(cx: &Cx, rate: Option<&Spanned<f64>>) -> Result<Option<f64>, WorkloadError> {
+    let Some(rate) = rate else { return Ok(None) };
+    let value = *rate.get_ref();
+    if !value.is_finite() || value < 0.0 {
+        return Err(cx.at(
+            rate,
+            "rate",
+            format!(
+                "expected ops per second, 0 or more (0 = as fast as the workers go), found {value}"
+            ),
+        ));
+    }
+    Ok((value > 0.0).then_some(value))
+}
+
+fn check_target(cx: &Cx, target: Spanned<RawTarget>) -> Result<Target, WorkloadError> {
+    let target = target.into_inner();
+    let base_url = check_base_url(cx, &target.base_url)?;
+    let mut headers = Vec::new();
+    for (name, value) in &target.headers {
+        let field = format!("target.headers.{}", name.get_ref());
+        if reqwest::header::HeaderName::from_bytes(name.get_ref().as_bytes()).is_err() {
+            return Err(cx.at(
+                name,
+                &field,
+                "expected a header name (letters, digits and !#$%&'*+-.^_`|~ only)",
+            ));
+        }
+        parse_env_refs(value.get_ref()).map_err(|message| cx.at(value, &field, message))?;
+        headers.push(HeaderSpec {
+            name: name.get_ref().clone(),
+            value: value.get_ref().clone(),
+        });
+    }
+    let preflight = match &target.preflight {
+        Some(path) => check_path_text(cx, path, "target.preflight")?,
+        None => "/".to_owned(),
+    };
+    Ok(Target {
+        base_url,
+        headers,
+        preflight,
+    })
+}
+
+fn check_base_url(cx: &Cx, url: &Spanned<String>) -> Result<String, WorkloadError> {
+    let text = url.get_ref().trim_end_matches('/');
+    let expected =
+        "expected an http:// or https:// URL with a host, like \"http://127.0.0.1:8080\"";
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"))
+        .ok_or_else(|| {
+            cx.at(
+                url,
+                "target.base_url",
+                format!("{expected}, found {text:?}"),
+            )
+        })?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let parsed = reqwest::Url::parse(text);
+    if host.is_empty() || parsed.is_err() || text.contains(['?', '#']) {
+        return Err(cx.at(
+            url,
+            "target.base_url",
+            format!("{expected} (and no query or fragment), found {text:?}"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+fn check_path_text(cx: &Cx, path: &Spanned<String>, field: &str) -> Result<String, WorkloadError> {
+    if !path.get_ref().starts_with('/') {
+        return Err(cx.at(
+            path,
+            field,
+            format!(
+                "expected a path starting with '/', found {:?}",
+                path.get_ref()
+            ),
+        ));
+    }
+    Ok(path.get_ref().clone())
+}
+
+fn check_kind(cx: &Cx, model: &RawModel) -> Result<Model, WorkloadError> {
+    let kind = &model.kind;
+    let found = Model::from_name(kind.get_ref()).ok_or_else(|| {
+        cx.at(
+            kind,
+            "model.kind",
+            format!(
+                "expected one of {}, found {:?}",
+                quoted_list(Model::NAMES),
+                kind.get_ref()
+            ),
+        )
+    })?;
+    match (&found, &model.fifo) {
+        (Model::Queue { .. }, fifo) => Ok(Model::Queue {
+            fifo: fifo.as_ref().is_some_and(|f| *f.get_ref()),
+        }),
+        (_, Some(fifo)) => Err(cx.at(
+            fifo,
+            "model.fifo",
+            format!(
+                "fifo applies only to kind = \"queue\", not {:?}",
+                found.name()
+            ),
+        )),
+        (_, None) => Ok(found),
+    }
+}
+
+fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, WorkloadError> {
+    match (model, &raw.values) {
+        (Model::Counter, None) => Ok(ValueSpec::Range { min: 1, max: 1 }),
+        (Model::Counter, Some(values)) => {
+            let (min, max) = (
+                *values.get_ref().min.get_ref(),
+                *values.get_ref().max.get_ref(),
+            );
+            if min > max {
+                return Err(cx.at(
+                    values,
+                    "model.values",
+                    format!("expected min <= max, found min = {min}, max = {max}"),
+                ));
+            }
+            Ok(ValueSpec::Range { min, max })
+        }
+        (_, Some(values)) => Err(cx.at(
+            values,
+            "model.values",
+            format!(
+                "values applies only to kind = \"counter\", not {:?}",
+                model.name()
+            ),
+        )),
+        (Model::Set | Model::Queue { .. }, None) => Ok(ValueSpec::Unique),
+        (Model::UniqueIds, None) => Ok(ValueSpec::None),
+    }
+}
+
+fn check_mix(cx: &Cx, raw: &RawModel, model: &Model) -> Result<Vec<(Name, f64)>, WorkloadError> {
+    let Some(mix) = &raw.mix else {
+        return Ok(default_mix(model));
+    };
+    let valid = model.operations();
+    let mut weights = Vec::new();
+    for (op, weight) in mix.get_ref() {
+        let field = format!("model.mix.{}", op.get_ref());
+        if !valid.contains(&op.get_ref().as_str()) {
+            return Err(cx.at(op, &field, not_in_model(model, op.get_ref())));
+        }
+        let w = *weight.get_ref();
+        if !w.is_finite() || w < 0.0 {
+            return Err(cx.at(weight, &field, format!("expected a weight >= 0, found {w}")));
+        }
+        weights.push((op.get_ref().as_str(), w));
+    }
+    let total: f64 = weights.iter().map(|(_, w)| w).sum();
+    if total <= 0.0 {
+        return Err(cx.at(mix, "model.mix", "expected at least one weight above 0"));
+    }
+    // In the model's own order, so the same file always gives the same generator.
+    Ok(valid
+        .iter()
+        .filter_map(|op| weights.iter().find(|(name, _)| name == op))
+        .filter(|(_, w)| *w > 0.0)
+        .map(|(name, w)| (Name::from(*name), w / total))
+        .collect())
+}
+
+fn default_mix(model: &Model) -> Vec<(Name, f64)> {
+    let shares: &[(&str, f64)] = match model {
+        Model::Set | Model::Counter => &[("add", 0.9), ("read", 0.1)],
+        Model::Queue { .. } => &[("enqueue", 0.5), ("dequeue", 0.5)],
+        Model::UniqueIds => &[("generate", 1.0)],
+    };
+    shares.iter().map(|(op, w)| (Name::from(*op), *w)).collect()
+}
+
+fn not_in_model(model: &Model, op: &str) -> String {
+    format!(
+        "the {} model has no operation {op:?}; its operations are {}",
+        model.name(),
+        quoted_list(model.operations())
+    )
+}
+
+fn check_ops(
+    cx: &Cx,
+    raw: &RawModel,
+    model: &Model,
+    model_span: Range<usize>,
+) -> Result<BTreeMap<String, HttpOp>, WorkloadError> {
+    for name in raw.ops.keys() {
+        if !model.operations().contains(&name.get_ref().as_str()) {
+            let field = format!("model.ops.{}", name.get_ref());
+            return Err(cx.at(name, &field, not_in_model(model, name.get_ref())));
+        }
+    }
+    let mut ops = BTreeMap::new();
+    for &op in model.operations() {
+        let Some((_, section)) = raw.ops.iter().find(|(name, _)| name.get_ref() == op) else {
+            return Err(cx.span(
+                Some(model_span),
+                &format!("model.ops.{op}"),
+                format!(
+                    "missing section [model.ops.{op}]: the {} model needs one for each of {}",
+                    model.name(),
+                    quoted_list(model.operations())
+                ),
+            ));
+        };
+        let field = format!("model.ops.{op}");
+        ops.insert(
+            op.to_owned(),
+            check_op(cx, section, &field, needs(model, op))?,
+        );
+    }
+    Ok(ops)
+}
+
+/// What an operation's response must yield, and whether its request carries a value.
+#[derive(Clone, Copy)]
+struct Needs {
+    extract: ExtractKind,
+    has_value: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExtractKind {
+    Nothing,
+    Value,
+    Records,
+}
+
+fn needs(model: &Model, op: &str) -> Needs {
+    let (extract, has_value) = match (model, op) {
+        (Model::Set, "read") => (ExtractKind::Records, false),
+        (Model::Counter, "read") => (ExtractKind::Value, false),
+        (Model::Queue { .. }, "dequeue") => (ExtractKind::Value, false),
+        (Model::UniqueIds, _) => (ExtractKind::Value, false),
+        _ => (ExtractKind::Nothing, true),
+    };
+    Needs { extract, has_value }
+}
+
+fn check_op(
+    cx: &Cx,
+    op: &Spanned<RawOp>,
+    field: &str,
+    needs: Needs,
+) -> Result<HttpOp, WorkloadError> {
+    let raw = op.get_ref();
+    let method = check_method(cx, &raw.method, &format!("{field}.method"))?;
+    let path = check_path_template(cx, &raw.path, &format!("{field}.path"), needs)?;
+    let body = match &raw.body {
+        Some(body) => Some(check_body(cx, body, &format!("{field}.body"), needs)?),
+        None => None,
+    };
+    let ok = match &raw.ok {
+        Some(codes) => check_statuses(cx, codes, &format!("{field}.ok"))?,
+        None => StatusSet((200..=299).collect()),
+    };
+    let fail = match &raw.fail {
+        Some(codes) => check_statuses(cx, codes, &format!("{field}.fail"))?,
+        None => StatusSet(Vec::new()),
+    };
+    if let Some(both) = ok.0.iter().find(|code| fail.contains(**code)) {
+        let at = raw.fail.as_ref().map(Spanned::span).unwrap_or(op.span());
+        return Err(cx.span(
+            Some(at),
+            &format!("{field}.fail"),
+            format!("status {both} is in both ok and fail; a status must mean one thing"),
+        ));
+    }
+    let timeout = match &raw.timeout {
+        Some(t) => cx.duration(t, &format!("{field}.timeout"), false)?,
+        None => DEFAULT_TIMEOUT,
+    };
+    let extract = check_extract(cx, op, field, needs.extract)?;
+    Ok(HttpOp {
+        method,
+        path,
+        body,
+        ok,
+        fail,
+        timeout,
+        extract,
+    })
+}
+
+fn check_method(cx: &Cx, method: &Spanned<String>, field: &str) -> Result<String, WorkloadError> {
+    let upper = method.get_ref().to_ascii_uppercase();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if upper.is_empty() || !upper.chars().all(token) {
+        return Err(cx.at(
+            method,
+            field,
+            format!(
+                "expected an HTTP method like \"GET\", \"PUT\" or \"POST\", found {:?}",
+                method.get_ref()
+            ),
+        ));
+    }
+    Ok(upper)
+}
+
+fn check_path_template(
+    cx: &Cx,
+    path: &Spanned<String>,
+    field: &str,
+    needs: Needs,
+) -> Result<Template, WorkloadError> {
+    check_path_text(cx, path, field)?;
+    let template = Template::parse(path.get_ref()).map_err(|m| cx.at(path, field, m))?;
+    check_value_use(cx, path, field, &template, needs)?;
+    Ok(template)
+}
+
+fn check_body(
+    cx: &Cx,
+    body: &Spanned<String>,
+    field: &str,
+    needs: Needs,
+) -> Result<Template, WorkloadError> {
+    let template = Template::parse(body.get_ref()).map_err(|m| cx.at(body, field, m))?;
+    check_value_use(cx, body, field, &template, needs)?;
+    let sample = Invocation {
+        f: Name::from("sample"),
+        value: Value::Int(0),
+        process: 0,
+        key: Value::from("k"),
+    };
+    let rendered = template.render_json(&sample);
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&rendered) {
+        return Err(cx.at(
+            body,
+            field,
+            format!(
+                "expected JSON once placeholders are filled (placeholders become JSON values, \
+                 so do not quote them), but {rendered:?} is not: {e}"
+            ),
+        ));
+    }
+    Ok(template)
+}
+
+/// `{{value}}` in an operation that carries no value (a read, a dequeue, a generate) would
+/// always be empty: almost certainly a mistake.
+fn check_value_use(
+    cx: &Cx,
+    text: &Spanned<String>,
+    field: &str,
+    template: &Template,
+    needs: Needs,
+) -> Result<(), WorkloadError> {
+    if !needs.has_value && template.placeholders().any(|p| p == Placeholder::Value) {
+        return Err(cx.at(
+            text,
+            field,
+            "this operation carries no value, so {{value}} would always be empty; \
+             use {{process}} or a literal",
+        ));
+    }
+    Ok(())
+}
+
+fn check_statuses(
+    cx: &Cx,
+    codes: &Spanned<Vec<Spanned<i64>>>,
+    field: &str,
+) -> Result<StatusSet, WorkloadError> {
+    let mut set = Vec::new();
+    for code in codes.get_ref() {
+        let c = *code.get_ref();
+        if !(100..=599).contains(&c) {
+            return Err(cx.at(
+                code,
+                field,
+                format!("expected HTTP status codes from 100 to 599, found {c}"),
+            ));
+        }
+        set.push(u16::try_from(c).expect("checked to be in 100..=599"));
+    }
+    set.sort_unstable();
+    set.dedup();
+    Ok(StatusSet(set))
+}
+
+fn check_extract(
+    cx: &Cx,
+    op: &Spanned<RawOp>,
+    field: &str,
+    kind: ExtractKind,
+) -> Result<Extract, WorkloadError> {
+    let raw = op.get_ref();
+    for (name, pointer) in [
+        ("records", &raw.records),
+        ("element", &raw.element),
+        ("value", &raw.value),
+    ] {
+        if let Some(p) = pointer {
+            check_pointer(cx, p, &format!("{field}.{name}"))?;
+        }
+    }
+    let forbid = |name: &str, s: &Spanned<String>, why: &str| {
+        Err(cx.at(s, &format!("{field}.{name}"), why.to_owned()))
+    };
+    match kind {
+        ExtractKind::Nothing => match (&raw.records, &raw.element, &raw.value) {
+            (Some(s), _, _) => forbid("records", s, WRITE_EXTRACTS),
+            (_, Some(s), _) => forbid("element", s, WRITE_EXTRACTS),
+            (_, _, Some(s)) => forbid("value", s, WRITE_EXTRACTS),
+            (None, None, None) => Ok(Extract::None),
+        },
+        ExtractKind::Value => match (&raw.records, &raw.element, &raw.value) {
+            (Some(s), _, _) => forbid("records", s, VALUE_NOT_RECORDS),
+            (_, Some(s), _) => forbid("element", s, VALUE_NOT_RECORDS),
+            (None, None, Some(v)) => Ok(Extract::Value(v.get_ref().clone())),
+            (None, None, None) => Err(cx.at(op, field, MISSING_VALUE.to_owned())),
+        },
+        ExtractKind::Records => match (&raw.records, &raw.value) {
+            (_, Some(s)) => forbid("value", s, RECORDS_NOT_VALUE),
+            (Some(r), None) => Ok(Extract::Records {
+                records: r.get_ref().clone(),
+                element: raw.element.as_ref().map(|e| e.get_ref().clone()),
+            }),
+            (None, None) => Err(cx.at(op, field, MISSING_RECORDS.to_owned())),
+        },
+    }
+}
+
+const WRITE_EXTRACTS: &str =
+    "this operation's value is what was sent, so it takes no records, element or value pointer";
+const VALUE_NOT_RECORDS: &str =
+    "this operation reads one value: use value = \"/pointer\", not records or element";
+const RECORDS_NOT_VALUE: &str =
+    "a set read returns a list: use records = \"/pointer\" (and element = \"/pointer\"), not value";
+const MISSING_VALUE: &str = "missing value = \"/pointer\": the JSON pointer to this operation's result in the response \
+     (\"\" for the whole body)";
+const MISSING_RECORDS: &str = "missing records = \"/pointer\": the JSON pointer to the list of \
+     records in the response (\"\" when the body is the list)";
+
+fn check_pointer(cx: &Cx, pointer: &Spanned<String>, field: &str) -> Result<(), WorkloadError> {
+    let p = pointer.get_ref();
+    if !p.is_empty() && !p.starts_with('/') {
+        return Err(cx.at(
+            pointer,
+            field,
+            format!(
+                "expected a JSON pointer: empty (the whole body) or starting with '/', \
+                 like \"/data\", found {p:?}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_phases(cx: &Cx, phases: Option<&RawPhases>) -> Result<Phases, WorkloadError> {
+    let Some(raw) = phases else {
+        return Ok(Phases {
+            quiet: DEFAULT_QUIET,
+            final_reads: DEFAULT_FINAL_READS,
+            drain_limit: DEFAULT_DRAIN_LIMIT,
+        });
+    };
+    let quiet = match &raw.quiet {
+        Some(q) => cx.duration(q, "phases.quiet", true)?,
+        None => DEFAULT_QUIET,
+    };
+    let final_reads = match &raw.final_reads {
+        Some(n) => cx.int_in(n, "phases.final_reads", 0, 1_000)?,
+        None => i64::from(DEFAULT_FINAL_READS),
+    };
+    let drain_limit = match &raw.drain_limit {
+        Some(n) => cx.int_in(n, "phases.drain_limit", 1, i64::MAX)?,
+        None => i64::try_from(DEFAULT_DRAIN_LIMIT).expect("a small constant"),
+    };
+    Ok(Phases {
+        quiet,
+        final_reads: u32::try_from(final_reads).expect("checked to be in 0..=1000"),
+        drain_limit: u64::try_from(drain_limit).expect("checked to be positive"),
+    })
+}
+
+fn quoted_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    quoted.join(", ")
+}
+
+/// The file being validated, to turn spans into line and column.
+struct Cx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Cx<'_> {
+    fn at<T>(&self, value: &Spanned<T>, field: &str, message: impl Into<String>) -> WorkloadError {
+        self.span(Some(value.span()), field, message.into())
+    }
+
+    fn span(&self, span: Option<Range<usize>>, field: &str, message: String) -> WorkloadError {
+        let (line, column) = match span {
+            Some(span) => {
+                let (line, column) = line_column(self.text, span.start);
+                (Some(line), Some(column))
+            }
+            None => (None, None),
+        };
+        WorkloadError::Invalid {
+            path: self.path.to_owned(),
+            line,
+            column,
+            field: field.to_owned(),
+            message,
+        }
+    }
+
+    /// A TOML syntax or shape error (unknown field, wrong type, missing field).
+    fn syntax(&self, e: &toml::de::Error) -> WorkloadError {
+        let message = e
+            .message()
+            .trim_end()
+            .replace('\n', " ")
+            .replace("expected i64", "expected an integer")
+            .replace("expected u64", "expected an integer of 0 or more")
+            .replace("expected f64", "expected a number")
+            .replace("expected a sequence", "expected a list");
+        let field = e
+            .span()
+            .map(|span| field_at(self.text, span.start))
+            .unwrap_or_default();
+        self.span(e.span(), &field, message)
+    }
+
+    fn duration(
+        &self,
+        text: &Spanned<String>,
+        field: &str,
+        zero_ok: bool,
+    ) -> Result<Duration, WorkloadError> {
+        let found = text.get_ref();
+        let parsed = humantime::parse_duration(found).map_err(|e| {
+            self.at(
+                text,
+                field,
+                format!("expected a duration like \"2s\", \"500ms\" or \"1m 30s\", found {found:?} ({e})"),
+            )
+        })?;
+        if parsed.is_zero() && !zero_ok {
+            return Err(self.at(
+                text,
+                field,
+                format!("expected a duration above 0, found {found:?}"),
+            ));
+        }
+        Ok(parsed)
+    }
+
+    fn int_in(
+        &self,
+        n: &Spanned<i64>,
+        field: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, WorkloadError> {
+        let value = *n.get_ref();
+        if !(min..=max).contains(&value) {
+            let range = if max == i64::MAX {
+                format!("of {min} or more")
+            } else {
+                format!("from {min} to {max}")
+            };
+            return Err(self.at(
+                n,
+                field,
+                format!("expected a whole number {range}, found {value}"),
+            ));
+        }
+        Ok(value)
+    }
+}
+
+/// The dotted path of the field written at `offset`: the enclosing `[table]` header and the
+/// key on that line, as far as a line-based look can tell (for errors from the TOML parser,
+/// which knows the span but not the path).
+fn field_at(text: &str, offset: usize) -> String {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or_default().trim();
+    let header = |l: &str| {
+        let l = l.trim();
+        let inner = l.strip_prefix('[')?.split(']').next()?;
+        Some(inner.trim().to_owned())
+    };
+    let table = text[..line_start].lines().rev().find_map(header);
+    let key = match header(line) {
+        Some(own) => return own,
+        None => line
+            .split_once('=')
+            .map(|(k, _)| k.trim().trim_matches(['"', '\'']).to_owned()),
+    };
+    [table, key]
+        .into_iter()
+        .flatten()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Line and column (both from 1, the column in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_from_one_in_characters() {
+        let text = "a = 1\nbé = \"x\"\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, text.find('"').unwrap()), (2, 6));
+    }
+
+    #[test]
+    fn field_at_joins_the_table_header_and_the_key() {
+        let text = "name = 1\n[model.ops.add]\nmethod = \"PUT\"\ntimout = 2\n";
+        assert_eq!(
+            field_at(text, text.find("timout").unwrap()),
+            "model.ops.add.timout"
+        );
+        assert_eq!(field_at(text, 0), "name");
+        assert_eq!(
+            field_at(text, text.find("[model").unwrap() + 1),
+            "model.ops.add"
+        );
+    }
+}

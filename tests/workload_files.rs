@@ -1,0 +1,472 @@
+//! The workload file format: every shipped example validates, and every kind of mistake
+//! gives one message naming the file, the line and column, the field and what was expected.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use splitbrain::checker::Model;
+use splitbrain::workload::{Extract, Plan, ValueSpec, WorkloadError};
+
+const FILE: &str = "workloads/test.toml";
+
+/// A valid set workload; tests replace one line of it to break one thing.
+const BASE: &str = r#"name = "toyset-set"
+seed = 42
+time_limit = "10s"
+concurrency = 8
+rate = 200
+
+[target]
+base_url = "http://127.0.0.1:8080/"
+headers = { Authorization = "Bearer ${STAGING_TOKEN}" }
+preflight = "/health"
+
+[model]
+kind = "set"
+mix = { add = 9, read = 1 }
+
+[model.ops.add]
+method = "put"
+path = "/v1/items/{{value}}"
+body = '{"data": {"n": {{value}}}}'
+ok = [200, 201]
+fail = [409, 422]
+timeout = "2s"
+
+[model.ops.read]
+method = "GET"
+path = "/v1/items"
+records = "/data"
+element = "/n"
+
+[phases]
+quiet = "0s"
+final_reads = 3
+"#;
+
+fn parse(text: &str) -> Result<Plan, WorkloadError> {
+    Plan::from_toml(text, Path::new(FILE))
+}
+
+/// `BASE` with the line starting `old` replaced by `new` (which may span lines or be empty).
+fn with_line(old: &str, new: &str) -> String {
+    let mut found = false;
+    let lines: Vec<&str> = BASE
+        .lines()
+        .map(|line| {
+            if line.starts_with(old) && !found {
+                found = true;
+                new
+            } else {
+                line
+            }
+        })
+        .collect();
+    assert!(found, "BASE has no line starting with {old:?}");
+    lines.join("\n")
+}
+
+/// The error message for `text`, which must fail to validate.
+fn error(text: &str) -> String {
+    match parse(text) {
+        Ok(plan) => panic!("expected an error, got a plan named {}", plan.name),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn assert_contains(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(
+            message.contains(part),
+            "expected {part:?} in the message:\n{message}"
+        );
+    }
+}
+
+fn workload_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the workloads folder exists")
+        .map(|entry| entry.expect("a readable folder entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_file_in_workloads_validates() {
+    let files = workload_files();
+    assert!(
+        files.len() >= 4,
+        "expected the four toyset examples, found {files:?}"
+    );
+    for file in files {
+        let plan = Plan::from_file(&file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan.source.path, file);
+        let text = std::fs::read_to_string(&file).expect("readable");
+        assert!(
+            text.starts_with('#') && text.contains("splitbrain run workloads/"),
+            "{} should start with a comment saying how to run it",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn the_examples_cover_every_model_and_queue_is_fifo() {
+    let models: Vec<Model> = workload_files()
+        .iter()
+        .map(|file| Plan::from_file(file).expect("valid").model)
+        .collect();
+    for name in Model::NAMES {
+        assert!(
+            models.iter().any(|m| m.name() == *name),
+            "no example for the {name} model"
+        );
+    }
+    assert!(models.contains(&Model::Queue { fifo: true }));
+}
+
+#[test]
+fn the_base_workload_validates_with_its_values_normalised() {
+    let plan = parse(BASE).expect("valid");
+    assert_eq!(plan.seed, 42);
+    assert_eq!(plan.concurrency, 8);
+    assert_eq!(plan.rate, Some(200.0));
+    assert_eq!(plan.target.base_url, "http://127.0.0.1:8080");
+    assert_eq!(plan.target.headers[0].value, "Bearer ${STAGING_TOKEN}");
+    assert_eq!(plan.mix.len(), 2);
+    assert_eq!((&*plan.mix[0].0, plan.mix[0].1), ("add", 0.9));
+    assert!((plan.mix[1].1 - 0.1).abs() < 1e-12);
+    assert_eq!(plan.values, ValueSpec::Unique);
+    let add = &plan.ops["add"];
+    assert_eq!(add.method, "PUT");
+    assert_eq!(add.timeout, Duration::from_secs(2));
+    assert_eq!(add.extract, Extract::None);
+    assert_eq!(
+        plan.ops["read"].extract,
+        Extract::Records {
+            records: "/data".into(),
+            element: Some("/n".into())
+        }
+    );
+    assert_eq!(plan.phases.quiet, Duration::ZERO);
+}
+
+#[test]
+fn left_out_fields_take_their_documented_defaults() {
+    let text = with_line("rate = 200", "");
+    let text = text.replace("ok = [200, 201]\nfail = [409, 422]\ntimeout = \"2s\"\n", "");
+    let text = text.replace("mix = { add = 9, read = 1 }", "");
+    let text = text.replace("preflight = \"/health\"", "");
+    let text = text.replace("seed = 42", "");
+    let text = text[..text.find("[phases]").expect("has phases")].to_owned();
+    let plan = parse(&text).expect("valid");
+    assert_eq!(plan.rate, None);
+    assert_eq!(plan.target.preflight, "/");
+    let add = &plan.ops["add"];
+    assert_eq!(add.timeout, Duration::from_secs(5));
+    assert!(add.ok.contains(200) && add.ok.contains(204) && add.ok.contains(299));
+    assert!(!add.ok.contains(300) && !add.ok.contains(199));
+    assert!(add.fail.0.is_empty());
+    assert_eq!(plan.mix[0].0.as_ref(), "add");
+    assert_eq!(plan.phases.final_reads, 3);
+    assert_eq!(plan.phases.quiet, Duration::from_secs(5));
+}
+
+#[test]
+fn rate_zero_means_as_fast_as_the_workers_go() {
+    let plan = parse(&with_line("rate = 200", "rate = 0")).expect("valid");
+    assert_eq!(plan.rate, None);
+}
+
+#[test]
+fn a_typo_in_a_field_names_the_file_line_and_expected_fields() {
+    let message = error(&with_line("concurrency = 8", "concurency = 8"));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:4:1:",
+            "concurency",
+            "concurrency",
+            "time_limit",
+        ],
+    );
+    assert_eq!(
+        message.lines().count(),
+        1,
+        "one line, not a dump:\n{message}"
+    );
+}
+
+#[test]
+fn a_typo_inside_an_op_section_names_its_line() {
+    let message = error(&with_line("timeout = \"2s\"", "timout = \"2s\""));
+    assert_contains(
+        &message,
+        &["workloads/test.toml:22:1:", "timout", "timeout"],
+    );
+}
+
+#[test]
+fn a_toml_syntax_error_names_the_line() {
+    let message = error(&with_line("concurrency = 8", "concurrency = = 8"));
+    assert_contains(&message, &["workloads/test.toml:4:"]);
+}
+
+#[test]
+fn a_wrong_type_names_the_line() {
+    let message = error(&with_line("concurrency = 8", "concurrency = \"8\""));
+    assert_contains(&message, &["workloads/test.toml:4:15:", "integer"]);
+}
+
+#[test]
+fn a_bad_duration_names_the_field_and_the_expected_form() {
+    let message = error(&with_line("timeout = \"2s\"", "timeout = \"2 fortnights\""));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:22:11:",
+            "field model.ops.add.timeout",
+            "expected a duration like \"2s\"",
+            "found \"2 fortnights\"",
+        ],
+    );
+}
+
+#[test]
+fn a_zero_time_limit_is_refused_but_a_zero_quiet_is_not() {
+    let message = error(&with_line("time_limit", "time_limit = \"0s\""));
+    assert_contains(&message, &["field time_limit", "above 0"]);
+    assert!(parse(BASE).is_ok(), "BASE has quiet = \"0s\"");
+}
+
+#[test]
+fn an_unknown_placeholder_is_named_with_the_valid_ones() {
+    let message = error(&with_line(
+        "path = \"/v1/items/",
+        "path = \"/v1/items/{{vlaue}}\"",
+    ));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:18:8:",
+            "field model.ops.add.path",
+            "{{vlaue}}",
+            "{{value}}, {{key}}, {{process}}",
+        ],
+    );
+}
+
+#[test]
+fn a_body_that_is_not_json_once_filled_is_refused() {
+    let message = error(&with_line("body =", "body = '{\"n\": {{value}}'"));
+    assert_contains(&message, &["field model.ops.add.body", "expected JSON"]);
+}
+
+#[test]
+fn a_missing_op_section_names_the_section_the_model_needs() {
+    let text = with_line("[model.ops.read]", "[model.ops.unused]");
+    let text = text.replace("[model.ops.unused]", "");
+    let cut = text.find("method = \"GET\"").expect("read op");
+    let end = text.find("[phases]").expect("phases");
+    let text = format!("{}{}", &text[..cut], &text[end..]);
+    let message = error(&text);
+    assert_contains(
+        &message,
+        &[
+            "field model.ops.read",
+            "missing section [model.ops.read]",
+            "\"add\", \"read\"",
+        ],
+    );
+}
+
+#[test]
+fn an_op_the_model_does_not_have_lists_the_valid_ones() {
+    let text = format!("{BASE}\n[model.ops.remove]\nmethod = \"DELETE\"\npath = \"/v1/items\"\n");
+    let message = error(&text);
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:",
+            "field model.ops.remove",
+            "the set model has no operation \"remove\"",
+            "\"add\", \"read\"",
+        ],
+    );
+}
+
+#[test]
+fn a_mix_op_the_model_does_not_have_is_refused() {
+    let message = error(&with_line("mix =", "mix = { add = 1, dequeue = 1 }"));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:14:",
+            "field model.mix.dequeue",
+            "\"add\", \"read\"",
+        ],
+    );
+}
+
+#[test]
+fn a_mix_of_only_zero_weights_is_refused() {
+    let message = error(&with_line("mix =", "mix = { add = 0, read = 0 }"));
+    assert_contains(&message, &["field model.mix", "above 0"]);
+}
+
+#[test]
+fn a_status_in_both_ok_and_fail_is_refused() {
+    let message = error(&with_line("fail = [409, 422]", "fail = [409, 201]"));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:21:8:",
+            "field model.ops.add.fail",
+            "status 201 is in both ok and fail",
+        ],
+    );
+}
+
+#[test]
+fn a_status_outside_100_to_599_is_refused() {
+    let message = error(&with_line("ok = [200, 201]", "ok = [200, 2001]"));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:20:12:",
+            "field model.ops.add.ok",
+            "2001",
+        ],
+    );
+}
+
+#[test]
+fn a_base_url_without_a_scheme_is_refused() {
+    let message = error(&with_line("base_url", "base_url = \"127.0.0.1:8080\""));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:8:12:",
+            "field target.base_url",
+            "http://",
+            "found \"127.0.0.1:8080\"",
+        ],
+    );
+    let message = error(&with_line("base_url", "base_url = \"http://\""));
+    assert_contains(&message, &["field target.base_url", "with a host"]);
+}
+
+#[test]
+fn a_malformed_env_reference_is_refused() {
+    let message = error(&with_line(
+        "headers",
+        "headers = { Authorization = \"Bearer ${token}\" }",
+    ));
+    assert_contains(
+        &message,
+        &["field target.headers.Authorization", "${token}", "A-Z"],
+    );
+    let message = error(&with_line(
+        "headers",
+        "headers = { Authorization = \"Bearer ${TOKEN\" }",
+    ));
+    assert_contains(
+        &message,
+        &["field target.headers.Authorization", "unclosed"],
+    );
+}
+
+#[test]
+fn an_invalid_header_name_is_refused() {
+    let message = error(&with_line("headers", "headers = { \"X Token\" = \"a\" }"));
+    assert_contains(&message, &["field target.headers.X Token", "header name"]);
+}
+
+#[test]
+fn a_read_without_a_pointer_and_a_write_with_one_are_refused() {
+    let message = error(&with_line("records = \"/data\"", "").replace("element = \"/n\"", ""));
+    assert_contains(&message, &["field model.ops.read", "missing records"]);
+    let message = error(&with_line("timeout = \"2s\"", "value = \"/n\""));
+    assert_contains(&message, &["field model.ops.add.value", "takes no records"]);
+}
+
+#[test]
+fn a_pointer_without_a_leading_slash_is_refused() {
+    let message = error(&with_line("records = \"/data\"", "records = \"data\""));
+    assert_contains(
+        &message,
+        &["field model.ops.read.records", "JSON pointer", "\"data\""],
+    );
+}
+
+#[test]
+fn value_in_a_read_template_is_refused() {
+    let message = error(&with_line(
+        "path = \"/v1/items\"",
+        "path = \"/v1/items?since={{value}}\"",
+    ));
+    assert_contains(&message, &["field model.ops.read.path", "carries no value"]);
+}
+
+#[test]
+fn an_unknown_model_kind_lists_the_known_ones() {
+    let message = error(&with_line("kind = \"set\"", "kind = \"sett\""));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:13:8:",
+            "field model.kind",
+            "\"set\", \"counter\", \"queue\", \"unique-ids\"",
+        ],
+    );
+}
+
+#[test]
+fn fifo_outside_a_queue_is_refused() {
+    let message = error(&with_line("kind = \"set\"", "kind = \"set\"\nfifo = true"));
+    assert_contains(&message, &["field model.fifo", "queue"]);
+}
+
+#[test]
+fn a_bad_name_and_a_bad_concurrency_are_refused() {
+    let message = error(&with_line("name", "name = \"my set\""));
+    assert_contains(
+        &message,
+        &["workloads/test.toml:1:8:", "field name", "\"my set\""],
+    );
+    let message = error(&with_line("concurrency", "concurrency = 0"));
+    assert_contains(
+        &message,
+        &["field concurrency", "from 1 to 10000", "found 0"],
+    );
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_naming_it() {
+    let err = Plan::from_file(Path::new("workloads/no-such-file.toml")).expect_err("no file");
+    assert!(matches!(err, WorkloadError::Io { .. }));
+    assert_contains(
+        &err.to_string(),
+        &["failed to read workload file workloads/no-such-file.toml"],
+    );
+}
+
+#[test]
+fn header_values_resolve_from_the_environment_only_when_asked() {
+    let plan = parse(BASE).expect("valid");
+    let header = &plan.target.headers[0];
+    let secret = "s3cr3t-value";
+    let resolved = header
+        .resolve(|var| (var == "STAGING_TOKEN").then(|| secret.to_owned()))
+        .expect("set");
+    assert_eq!(resolved, format!("Bearer {secret}"));
+    assert!(!format!("{plan:?}").contains(secret));
+    let err = header.resolve(|_| None).expect_err("unset");
+    assert_contains(
+        &err.to_string(),
+        &["header Authorization", "STAGING_TOKEN", "not set"],
+    );
+}
