@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use splitbrain::history::{
     Event, EventKind, FORMAT_VERSION, Header, History, HistoryError, HistoryFormat, HistoryWriter,
     Process, Value, parse_edn_history, parse_edn_value, parse_json_history, read_history,
+    write_edn,
 };
 
 fn header() -> Header {
@@ -251,6 +252,36 @@ fn jsonl_without_header_is_refused() {
 }
 
 #[test]
+fn edn_export_reads_back_as_the_same_history() {
+    let mut events = Vec::new();
+    for (i, value) in every_value_shape().into_iter().enumerate() {
+        let p = Process::Client(i as u64);
+        let base = events.len() as u64;
+        let mut done = event(base + 1, p, EventKind::Fail, "txn", value.clone());
+        done.error = Some("aborted: \"40001\"".into());
+        done.node = Some("db-1".into());
+        events.extend([event(base, p, EventKind::Invoke, "txn", value), done]);
+    }
+    let n = events.len() as u64;
+    events.push(event(
+        n,
+        Process::Nemesis,
+        EventKind::Info,
+        "start-partition",
+        Value::Nil,
+    ));
+    let mut out = Vec::new();
+    write_edn(&mut out, &events).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("[[:append \"x\" 3]]"), "{text}");
+
+    let (h, _) = parse_edn_history(text.as_bytes(), Path::new("export.edn")).unwrap();
+    let expected = History::from_events(None, events).unwrap();
+    assert_eq!(h.ops, expected.ops);
+    assert_eq!(h.nemesis, expected.nemesis);
+}
+
+#[test]
 fn edn_reads_every_literal_kind() {
     let cases: &[(&str, Value)] = &[
         ("nil", Value::Nil),
@@ -446,5 +477,20 @@ proptest! {
         prop_assert_eq!(&h.ops[0].value, &value);
         // Value's equality treats 1 and 1.0 alike; the text must round trip too.
         prop_assert_eq!(serde_json::to_string(&h.ops[0].value).unwrap(), serde_json::to_string(&value).unwrap());
+    }
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_values_round_trip_through_edn_export(value in arbitrary_value(), f in "[a-z][a-z-]{0,8}") {
+        let events = [
+            event(0, Process::Client(3), EventKind::Invoke, &f, value.clone()),
+            event(1, Process::Client(3), EventKind::Info, &f, Value::Nil),
+        ];
+        let mut out = Vec::new();
+        write_edn(&mut out, &events).unwrap();
+        let (h, _) = parse_edn_history(&out, Path::new("mem.edn")).unwrap();
+        prop_assert_eq!(&h.ops[0].value, &value);
+        prop_assert_eq!(&*h.ops[0].f, f.as_str());
     }
 }

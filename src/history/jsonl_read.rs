@@ -78,8 +78,11 @@ pub fn read_jsonl_from<R: Read + Send>(
     input: R,
     path: &Path,
 ) -> Result<(History, ReadReport), HistoryError> {
-    let mut input = BufReader::with_capacity(CHUNK, input);
+    let mut input = BufReader::with_capacity(1 << 16, input);
     let (header, header_lines) = read_header(&mut input, path)?;
+    // Past the header, read straight into chunks: what the BufReader holds comes first.
+    let buffered = input.buffer().to_vec();
+    let input = input.into_inner();
     std::thread::scope(|scope| {
         let mut to_parsers = Vec::with_capacity(PARSERS);
         let mut from_parsers = Vec::with_capacity(PARSERS);
@@ -90,15 +93,19 @@ pub fn read_jsonl_from<R: Read + Send>(
             to_parsers.push(chunk_tx);
             from_parsers.push(parsed_rx);
         }
-        scope.spawn(move || split_chunks(input, to_parsers));
+        scope.spawn(move || split_chunks(buffered, input, to_parsers));
         pair_in_order(from_parsers, header, header_lines, path)
     })
 }
 
-/// Cuts the input into chunks of whole lines and deals them to the parsers in turn; the last
-/// chunk may end without a newline. Stops early when the reading side has gone.
-fn split_chunks<R: Read>(mut input: R, parsers: Vec<SyncSender<io::Result<Vec<u8>>>>) {
-    let mut carry = Vec::new();
+/// Cuts `carry` and then the input into chunks of whole lines and deals them to the parsers
+/// in turn; the last chunk may end without a newline. Stops early when the reading side has
+/// gone.
+fn split_chunks<R: Read>(
+    mut carry: Vec<u8>,
+    mut input: R,
+    parsers: Vec<SyncSender<io::Result<Vec<u8>>>>,
+) {
     let mut next = 0;
     loop {
         let mut chunk = Vec::with_capacity(CHUNK + carry.len());

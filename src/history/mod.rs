@@ -4,6 +4,7 @@
 
 mod edn;
 mod edn_history;
+mod edn_write;
 mod error;
 mod event;
 mod intern;
@@ -17,6 +18,7 @@ mod value;
 
 pub use edn::{EdnError, parse_edn_value};
 pub use edn_history::{parse_edn_history, read_edn};
+pub use edn_write::write_edn;
 pub use error::HistoryError;
 pub use event::{Event, EventKind, FORMAT_VERSION, Header, Name, Process};
 pub use intern::Interner;

@@ -31,6 +31,7 @@ pub struct ReadReport {
 }
 
 impl ReadReport {
+    /// A report with nothing to say yet.
     pub fn new(format: HistoryFormat) -> ReadReport {
         ReadReport {
             format,
