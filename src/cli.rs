@@ -13,11 +13,15 @@ use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
 use splitbrain::history::{FORMAT_VERSION, Header, read_history};
 use splitbrain::report;
-use splitbrain::runner::{self, RunDir, RunLog, Recorder};
+use splitbrain::runner::{self, Recorder, RunDir, RunLog};
 use splitbrain::workload::Plan;
 
 #[derive(Parser)]
-#[command(name = "splitbrain", version, about = "A Jepsen-style consistency checker for microservice systems")]
+#[command(
+    name = "splitbrain",
+    version,
+    about = "A Jepsen-style consistency checker for microservice systems"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -68,17 +72,26 @@ struct Failure {
 }
 
 fn bad_input(error: impl Into<anyhow::Error>) -> Failure {
-    Failure { code: 3, error: error.into() }
+    Failure {
+        code: 3,
+        error: error.into(),
+    }
 }
 
 fn unreachable(error: impl Into<anyhow::Error>) -> Failure {
-    Failure { code: 4, error: error.into() }
+    Failure {
+        code: 4,
+        error: error.into(),
+    }
 }
 
 /// splitbrain itself could not finish (e.g. the run folder could not be written): whether the
 /// system is valid stays unknown.
 fn internal(error: impl Into<anyhow::Error>) -> Failure {
-    Failure { code: 2, error: error.into() }
+    Failure {
+        code: 2,
+        error: error.into(),
+    }
 }
 
 /// Parses arguments, runs the command, and returns the process exit code.
@@ -96,8 +109,18 @@ pub fn main() -> u8 {
     };
     let outcome = match cli.command {
         Command::Validate { workload } => validate(&workload),
-        Command::Check { history, model, fifo, out } => check(&history, model, fifo, out),
-        Command::Run { workload, out, reports, seed } => tokio::runtime::Runtime::new()
+        Command::Check {
+            history,
+            model,
+            fifo,
+            out,
+        } => check(&history, model, fifo, out),
+        Command::Run {
+            workload,
+            out,
+            reports,
+            seed,
+        } => tokio::runtime::Runtime::new()
             .context("failed to start the async runtime")
             .map_err(internal)
             .and_then(|rt| rt.block_on(run(&workload, out, &reports, seed))),
@@ -142,7 +165,9 @@ fn check(
     let dir = match out {
         Some(dir) => dir,
         None => {
-            let stem = path.file_stem().map_or("history".into(), |s| s.to_string_lossy());
+            let stem = path
+                .file_stem()
+                .map_or("history".into(), |s| s.to_string_lossy());
             PathBuf::from("reports/check")
                 .join(stem.as_ref())
                 .join(runner::timestamp(std::time::SystemTime::now()))
@@ -159,28 +184,27 @@ fn check(
 }
 
 /// The model named on the command line, else the one the history's header names.
-fn choose_model(
-    named: Option<&str>,
-    fifo: bool,
-    header: Option<&Header>,
-) -> anyhow::Result<Model> {
-    let name = named
-        .or(header.map(|h| h.model.as_str()))
-        .ok_or_else(|| {
-            anyhow!(
-                "the history does not say which model it follows: pass --model ({})",
-                Model::NAMES.join(", ")
-            )
-        })?;
+fn choose_model(named: Option<&str>, fifo: bool, header: Option<&Header>) -> anyhow::Result<Model> {
+    let name = named.or(header.map(|h| h.model.as_str())).ok_or_else(|| {
+        anyhow!(
+            "the history does not say which model it follows: pass --model ({})",
+            Model::NAMES.join(", ")
+        )
+    })?;
     let model = Model::from_name(name).ok_or_else(|| {
-        anyhow!("unknown model {name:?}: expected one of {}", Model::NAMES.join(", "))
+        anyhow!(
+            "unknown model {name:?}: expected one of {}",
+            Model::NAMES.join(", ")
+        )
     })?;
     let header_fifo = header
         .and_then(|h| h.model_options.get("fifo"))
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
     Ok(match model {
-        Model::Queue { .. } => Model::Queue { fifo: fifo || header_fifo },
+        Model::Queue { .. } => Model::Queue {
+            fifo: fifo || header_fifo,
+        },
         other => other,
     })
 }
@@ -215,15 +239,27 @@ async fn run(
     std::fs::write(dir.workload(), &plan.source.text)
         .context("failed to copy the workload into the run folder")
         .map_err(internal)?;
-    let log = Arc::new(RunLog::create(&dir.log()).context("failed to create run.log").map_err(internal)?);
+    let log = Arc::new(
+        RunLog::create(&dir.log())
+            .context("failed to create run.log")
+            .map_err(internal)?,
+    );
     let recorder = Arc::new(
         Recorder::create(&dir.history(), &header(&plan))
             .context("failed to create history.jsonl")
             .map_err(internal)?,
     );
-    log.line(format!("workload {} (seed {}), target {}", workload.display(), plan.seed, plan.target.base_url));
+    log.line(format!(
+        "workload {} (seed {}), target {}",
+        workload.display(),
+        plan.seed,
+        plan.target.base_url
+    ));
     let stats = record(&plan, client, recorder.clone(), log.clone()).await;
-    recorder.healthy().context("failed to write history.jsonl").map_err(internal)?;
+    recorder
+        .healthy()
+        .context("failed to write history.jsonl")
+        .map_err(internal)?;
     let (history, _) = read_history(&dir.history())
         .context("failed to read back the run's own history")
         .map_err(internal)?;
@@ -234,7 +270,10 @@ async fn run(
     log.line(format!("verdict: {}", results.valid.as_str()));
     print!("{}", report::summary(&results, &history));
     if stats.dropped > 0 {
-        println!("note: {} arrivals were dropped because every worker was busy; raise concurrency", stats.dropped);
+        println!(
+            "note: {} arrivals were dropped because every worker was busy; raise concurrency",
+            stats.dropped
+        );
     }
     println!("run folder: {}", dir.path.display());
     Ok(results.valid)

@@ -2,7 +2,7 @@
 //! set, set-full and counter history gets the verdict MANIFEST.tsv gives. Skips loudly when the
 //! corpus is absent.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use splitbrain::checker::{self, Model, Verdict};
 use splitbrain::history::read_history;
@@ -12,13 +12,16 @@ fn corpus() -> Option<PathBuf> {
     if dir.join("MANIFEST.tsv").exists() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: {} is absent; the corpus tests did not run", dir.display());
+        eprintln!(
+            "SKIPPED: {} is absent; the corpus tests did not run",
+            dir.display()
+        );
         None
     }
 }
 
 /// (file, model, expected verdict) for every MANIFEST row of a model this issue supports.
-fn labelled(dir: &PathBuf) -> Vec<(PathBuf, Model, Verdict)> {
+fn labelled(dir: &Path) -> Vec<(PathBuf, Model, Verdict)> {
     let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("read MANIFEST.tsv");
     manifest
         .lines()
@@ -44,11 +47,19 @@ fn labelled(dir: &PathBuf) -> Vec<(PathBuf, Model, Verdict)> {
 fn every_labelled_set_and_counter_history_gets_the_manifest_verdict() {
     let Some(dir) = corpus() else { return };
     let cases = labelled(&dir);
-    assert!(cases.len() >= 5, "expected the set, set-full and counter cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 5,
+        "expected the set, set-full and counter cases, found {}",
+        cases.len()
+    );
     for (path, model, expected) in &cases {
         let (history, _) = read_history(path).unwrap_or_else(|e| panic!("{e}"));
-        let results = checker::check(model, &history).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let results =
+            checker::check(model, &history).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(results.valid, *expected, "{}: {results:#?}", path.display());
     }
-    eprintln!("corpus: {} labelled set/counter histories agree with MANIFEST.tsv", cases.len());
+    eprintln!(
+        "corpus: {} labelled set/counter histories agree with MANIFEST.tsv",
+        cases.len()
+    );
 }

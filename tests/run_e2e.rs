@@ -14,7 +14,9 @@ use toyset::Bugs;
 fn start_toyset(bugs: Bugs) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let addr = listener.local_addr().expect("bound address");
-    listener.set_nonblocking(true).expect("nonblocking listener");
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -136,7 +138,12 @@ fn splitbrain(args: &[&str]) -> Output {
 /// Runs a workload into `dir/run` and returns the exit code and results.json.
 fn run(dir: &Path, workload: &Path) -> (i32, Value, Output) {
     let out = dir.join("run");
-    let output = splitbrain(&["run", workload.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let output = splitbrain(&[
+        "run",
+        workload.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let results = std::fs::read_to_string(out.join("results.json")).unwrap_or_else(|e| {
         panic!(
             "no results.json ({e}); stderr:\n{}",
@@ -169,51 +176,90 @@ fn a_correct_set_service_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let addr = start_toyset(Bugs::default());
     let (code, results, output) = run(dir.path(), &workload(dir.path(), "set", addr, "2s"));
-    assert_eq!(code, 0, "stdout: {}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        code,
+        0,
+        "stdout: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     assert_eq!(results["valid"], Value::Bool(true));
-    assert!(history_events(dir.path(), "ok") > 200, "the run did real work");
+    assert!(
+        history_events(dir.path(), "ok") > 200,
+        "the run did real work"
+    );
     for file in ["workload.toml", "run.log", "history.jsonl"] {
-        assert!(dir.path().join("run").join(file).exists(), "{file} is in the run folder");
+        assert!(
+            dir.path().join("run").join(file).exists(),
+            "{file} is in the run folder"
+        );
     }
 }
 
 #[test]
 fn a_set_service_that_drops_one_add_in_100_reports_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = start_toyset(Bugs { lose_every: 100, ..Bugs::default() });
+    let addr = start_toyset(Bugs {
+        lose_every: 100,
+        ..Bugs::default()
+    });
     let (code, results, _) = run(dir.path(), &workload(dir.path(), "set", addr, "2s"));
     assert_eq!(code, 1);
     assert_eq!(results["valid"], Value::Bool(false));
-    assert!(anomaly_types(&results, "set").contains(&"lost".to_owned()), "{results}");
+    assert!(
+        anomaly_types(&results, "set").contains(&"lost".to_owned()),
+        "{results}"
+    );
     let lost = &results["checkers"]["set"]["anomalies"][0];
-    assert!(!lost["ops"].as_array().unwrap().is_empty(), "the anomaly names its witnesses");
+    assert!(
+        !lost["ops"].as_array().unwrap().is_empty(),
+        "the anomaly names its witnesses"
+    );
 }
 
 #[test]
 fn a_set_service_that_applies_an_add_twice_reports_duplicated() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = start_toyset(Bugs { duplicate_every: 50, ..Bugs::default() });
+    let addr = start_toyset(Bugs {
+        duplicate_every: 50,
+        ..Bugs::default()
+    });
     let (code, results, _) = run(dir.path(), &workload(dir.path(), "set", addr, "2s"));
     assert_eq!(code, 1);
-    assert!(anomaly_types(&results, "set").contains(&"duplicated".to_owned()), "{results}");
+    assert!(
+        anomaly_types(&results, "set").contains(&"duplicated".to_owned()),
+        "{results}"
+    );
 }
 
 #[test]
 fn a_service_that_times_out_after_applying_gives_info_ops_and_stays_valid() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = start_toyset(Bugs { slow_every: 10, slow_ms: 1200, ..Bugs::default() });
+    let addr = start_toyset(Bugs {
+        slow_every: 10,
+        slow_ms: 1200,
+        ..Bugs::default()
+    });
     let (code, results, _) = run(dir.path(), &workload(dir.path(), "set", addr, "2s"));
-    assert!(history_events(dir.path(), "info") > 0, "the slow adds timed out as info");
+    assert!(
+        history_events(dir.path(), "info") > 0,
+        "the slow adds timed out as info"
+    );
     assert_eq!(code, 0, "{results}");
 }
 
 #[test]
 fn a_counter_that_loses_increments_reports_wrong_total() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = start_toyset(Bugs { lose_every: 20, ..Bugs::default() });
+    let addr = start_toyset(Bugs {
+        lose_every: 20,
+        ..Bugs::default()
+    });
     let (code, results, _) = run(dir.path(), &workload(dir.path(), "counter", addr, "2s"));
     assert_eq!(code, 1);
-    assert!(anomaly_types(&results, "counter").contains(&"wrong-total".to_owned()), "{results}");
+    assert!(
+        anomaly_types(&results, "counter").contains(&"wrong-total".to_owned()),
+        "{results}"
+    );
 }
 
 #[test]
@@ -227,10 +273,16 @@ fn a_correct_counter_is_valid() {
 #[test]
 fn a_queue_that_loses_enqueues_reports_lost_after_the_drain() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = start_toyset(Bugs { lose_every: 50, ..Bugs::default() });
+    let addr = start_toyset(Bugs {
+        lose_every: 50,
+        ..Bugs::default()
+    });
     let (code, results, _) = run(dir.path(), &workload(dir.path(), "queue", addr, "2s"));
     assert_eq!(code, 1);
-    assert!(anomaly_types(&results, "queue").contains(&"lost".to_owned()), "{results}");
+    assert!(
+        anomaly_types(&results, "queue").contains(&"lost".to_owned()),
+        "{results}"
+    );
 }
 
 #[test]
@@ -244,10 +296,16 @@ fn a_correct_queue_is_valid() {
 #[test]
 fn an_id_service_that_repeats_ids_reports_duplicated() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = start_toyset(Bugs { duplicate_every: 40, ..Bugs::default() });
+    let addr = start_toyset(Bugs {
+        duplicate_every: 40,
+        ..Bugs::default()
+    });
     let (code, results, _) = run(dir.path(), &workload(dir.path(), "unique-ids", addr, "2s"));
     assert_eq!(code, 1);
-    assert!(anomaly_types(&results, "unique-ids").contains(&"duplicated".to_owned()), "{results}");
+    assert!(
+        anomaly_types(&results, "unique-ids").contains(&"duplicated".to_owned()),
+        "{results}"
+    );
 }
 
 #[test]
@@ -266,14 +324,22 @@ fn an_unreachable_target_exits_4_before_any_run_folder_is_made() {
 fn a_workload_with_a_typo_exits_3_naming_the_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let wl = workload(dir.path(), "set", closed_port(), "2s");
-    let text = std::fs::read_to_string(&wl).unwrap().replace("concurrency = 8", "concurency = 8");
+    let text = std::fs::read_to_string(&wl)
+        .unwrap()
+        .replace("concurrency = 8", "concurency = 8");
     std::fs::write(&wl, text).unwrap();
     for command in ["run", "validate"] {
         let output = splitbrain(&[command, wl.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(3), "{command}: {stderr}");
-        assert!(stderr.contains("set.toml:4"), "{command} names file and line: {stderr}");
-        assert!(stderr.contains("concurency"), "{command} names the field: {stderr}");
+        assert!(
+            stderr.contains("set.toml:4"),
+            "{command} names file and line: {stderr}"
+        );
+        assert!(
+            stderr.contains("concurency"),
+            "{command} names the field: {stderr}"
+        );
     }
 }
 
@@ -297,7 +363,10 @@ fn a_killed_run_leaves_a_history_that_still_checks() {
     }
     child.kill().expect("SIGKILL splitbrain"); // std's kill is SIGKILL on Unix
     child.wait().expect("reap splitbrain");
-    assert!(!out.join("results.json").exists(), "killed before it could check");
+    assert!(
+        !out.join("results.json").exists(),
+        "killed before it could check"
+    );
 
     let results_dir = dir.path().join("recheck");
     let output = splitbrain(&[
@@ -312,5 +381,11 @@ fn a_killed_run_leaves_a_history_that_still_checks() {
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(results_dir.join("results.json")).unwrap())
             .unwrap();
-    assert!(results["checkers"]["set"]["counts"]["acknowledged"].as_u64().unwrap() > 100, "{results}");
+    assert!(
+        results["checkers"]["set"]["counts"]["acknowledged"]
+            .as_u64()
+            .unwrap()
+            > 100,
+        "{results}"
+    );
 }

@@ -120,6 +120,9 @@ mod tests {
 
     #[test]
     fn no_checkers_is_unknown_not_valid() {
-        assert_eq!(Results::from_checkers(BTreeMap::new()).valid, Verdict::Unknown);
+        assert_eq!(
+            Results::from_checkers(BTreeMap::new()).valid,
+            Verdict::Unknown
+        );
     }
 }

@@ -241,8 +241,8 @@ mod tests {
 
     #[test]
     fn completion_without_invocation_is_malformed_not_inconsistent() {
-        let err = History::from_events(None, [ev(0, 4, EventKind::Ok, "add", 1.into())])
-            .unwrap_err();
+        let err =
+            History::from_events(None, [ev(0, 4, EventKind::Ok, "add", 1.into())]).unwrap_err();
         assert!(err.to_string().contains("index 0"), "{err}");
     }
 

@@ -58,9 +58,18 @@ pub fn summary(results: &Results, history: &History) -> String {
             .iter()
             .map(|t| format!("{t} {}", result.counts.get(t).copied().unwrap_or(0)))
             .collect();
-        let _ = writeln!(out, "  {name}: {}  {}", result.valid.as_str(), counts.join(", "));
+        let _ = writeln!(
+            out,
+            "  {name}: {}  {}",
+            result.valid.as_str(),
+            counts.join(", ")
+        );
         if let Some(reason) = result.stats.get("reason") {
-            let _ = writeln!(out, "    reason: {}", reason.as_str().unwrap_or(&reason.to_string()));
+            let _ = writeln!(
+                out,
+                "    reason: {}",
+                reason.as_str().unwrap_or(&reason.to_string())
+            );
         }
         for anomaly in result.anomalies.iter().take(SHOWN) {
             let _ = writeln!(out, "    {}: {}", anomaly.kind, anomaly.explanation);
@@ -69,7 +78,11 @@ pub fn summary(results: &Results, history: &History) -> String {
             }
         }
         if result.anomalies.len() > SHOWN {
-            let _ = writeln!(out, "    ... and {} more in results.json", result.anomalies.len() - SHOWN);
+            let _ = writeln!(
+                out,
+                "    ... and {} more in results.json",
+                result.anomalies.len() - SHOWN
+            );
         }
     }
     let f = Figures::of(history);
@@ -80,9 +93,17 @@ pub fn summary(results: &Results, history: &History) -> String {
         f.ok,
         f.fail,
         f.info,
-        if f.pending > 0 { format!(", {} never completed", f.pending) } else { String::new() },
+        if f.pending > 0 {
+            format!(", {} never completed", f.pending)
+        } else {
+            String::new()
+        },
         f.seconds,
-        if f.seconds > 0.0 { f.ops as f64 / f.seconds } else { 0.0 }
+        if f.seconds > 0.0 {
+            f.ops as f64 / f.seconds
+        } else {
+            0.0
+        }
     );
     out
 }

@@ -79,14 +79,18 @@ pub async fn execute(
         "main phase: {} workers for {}, rate {}",
         plan.concurrency,
         humantime::format_duration(plan.time_limit),
-        plan.rate.map_or("unlimited".to_owned(), |r| format!("{r} ops/s"))
+        plan.rate
+            .map_or("unlimited".to_owned(), |r| format!("{r} ops/s"))
     ));
-    let arrivals = plan.rate.map(|r| Arc::new(Arrivals::new(Instant::now(), r)));
+    let arrivals = plan
+        .rate
+        .map(|r| Arc::new(Arrivals::new(Instant::now(), r)));
     let workers = main_phase(&ctx, arrivals.clone(), stop.clone()).await;
     ctx.recorder.sync();
     let interrupted = *stop.borrow();
     if interrupted {
-        ctx.log.line("interrupted: skipping the quiet period and the final phase");
+        ctx.log
+            .line("interrupted: skipping the quiet period and the final phase");
     } else {
         quiet(&ctx, &progress, stop.clone()).await;
         final_phase(&ctx, &progress, workers).await;
@@ -122,7 +126,10 @@ async fn main_phase(
         .collect();
     let mut workers = Vec::with_capacity(tasks.len());
     for task in tasks {
-        workers.push(task.await.expect("a worker never panics: clients return completions"));
+        workers.push(
+            task.await
+                .expect("a worker never panics: clients return completions"),
+        );
     }
     workers
 }
@@ -178,7 +185,11 @@ async fn perform(ctx: &Ctx, process: u64, f: Name, value: Value) -> EventKind {
     ctx.recorder
         .record(record(EventKind::Invoke, invocation.value.clone(), None));
     let (kind, value, error) = match ctx.client.invoke(&invocation).await {
-        Completion::Ok(v) => (EventKind::Ok, v.unwrap_or_else(|| invocation.value.clone()), None),
+        Completion::Ok(v) => (
+            EventKind::Ok,
+            v.unwrap_or_else(|| invocation.value.clone()),
+            None,
+        ),
         Completion::Fail(why) => (EventKind::Fail, invocation.value.clone(), Some(why)),
         Completion::Info(why) => (EventKind::Info, invocation.value.clone(), Some(why)),
     };
@@ -245,14 +256,16 @@ async fn drain(ctx: &Ctx, mut worker: Worker, f: Name) {
         worker = worker.after(kind);
         match kind {
             EventKind::Fail => {
-                ctx.log.line(format!("queue drained after {} dequeues", n + 1));
+                ctx.log
+                    .line(format!("queue drained after {} dequeues", n + 1));
                 return;
             }
             EventKind::Info => unknown_in_a_row += 1,
             _ => unknown_in_a_row = 0,
         }
         if unknown_in_a_row == 5 {
-            ctx.log.line("drain stopped: 5 dequeues in a row had unknown outcomes");
+            ctx.log
+                .line("drain stopped: 5 dequeues in a row had unknown outcomes");
             return;
         }
     }

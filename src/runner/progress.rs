@@ -30,9 +30,12 @@ impl Progress {
                 "{prefix:>5} [{bar:30}] {elapsed_precise} / {len_s}  {msg}",
             )
             .expect("the template is valid")
-            .with_key("len_s", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0}s", state.len().unwrap_or(0) as f64 / 1000.0);
-            })
+            .with_key(
+                "len_s",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}s", state.len().unwrap_or(0) as f64 / 1000.0);
+                },
+            )
             .progress_chars("=> "),
         );
         bar.set_prefix("main");
@@ -57,7 +60,11 @@ impl Progress {
 
 async fn tick(bar: ProgressBar, recorder: Arc<Recorder>, tty: bool) {
     let start = Instant::now();
-    let period = if tty { Duration::from_millis(250) } else { Duration::from_secs(10) };
+    let period = if tty {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_secs(10)
+    };
     let mut last = (start, 0u64);
     loop {
         tokio::time::sleep(period).await;
@@ -66,12 +73,18 @@ async fn tick(bar: ProgressBar, recorder: Arc<Recorder>, tty: bool) {
         let now = Instant::now();
         let rate = (done - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
         last = (now, done);
-        let message = format!("{rate:>7.0} ops/s  ok {ok}  fail {fail}  info {info}  in flight {}", invoked - done);
+        let message = format!(
+            "{rate:>7.0} ops/s  ok {ok}  fail {fail}  info {info}  in flight {}",
+            invoked - done
+        );
         if tty {
             bar.set_position(start.elapsed().as_millis() as u64);
             bar.set_message(message);
         } else {
-            eprintln!("splitbrain: {:>5.0}s  {message}", start.elapsed().as_secs_f64());
+            eprintln!(
+                "splitbrain: {:>5.0}s  {message}",
+                start.elapsed().as_secs_f64()
+            );
         }
     }
 }

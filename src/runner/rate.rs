@@ -45,7 +45,10 @@ impl Arrivals {
 
     /// Arrivals dropped because no worker was free.
     pub fn dropped(&self) -> u64 {
-        self.state.lock().expect("arrivals lock is never poisoned").dropped
+        self.state
+            .lock()
+            .expect("arrivals lock is never poisoned")
+            .dropped
     }
 }
 

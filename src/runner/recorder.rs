@@ -90,7 +90,10 @@ impl Recorder {
     /// Records one event now and returns its index. A write error is kept and reported by
     /// [`Recorder::healthy`]; the event is still counted.
     pub fn record(&self, record: Record<'_>) -> u64 {
-        let mut inner = self.inner.lock().expect("recorder lock is never poisoned: no panics inside");
+        let mut inner = self
+            .inner
+            .lock()
+            .expect("recorder lock is never poisoned: no panics inside");
         let index = inner.next_index;
         inner.next_index += 1;
         let event = Event {
@@ -126,7 +129,10 @@ impl Recorder {
     }
 
     fn with_writer(&self, op: impl FnOnce(&mut HistoryWriter<File>) -> io::Result<()>) {
-        let mut inner = self.inner.lock().expect("recorder lock is never poisoned: no panics inside");
+        let mut inner = self
+            .inner
+            .lock()
+            .expect("recorder lock is never poisoned: no panics inside");
         if inner.failed.is_none()
             && let Err(e) = op(&mut inner.writer)
         {
@@ -136,7 +142,10 @@ impl Recorder {
 
     /// `Err` with the first write error, if any write failed.
     pub fn healthy(&self) -> io::Result<()> {
-        let inner = self.inner.lock().expect("recorder lock is never poisoned: no panics inside");
+        let inner = self
+            .inner
+            .lock()
+            .expect("recorder lock is never poisoned: no panics inside");
         match &inner.failed {
             None => Ok(()),
             Some(e) => Err(io::Error::new(e.kind(), e.to_string())),
@@ -145,6 +154,9 @@ impl Recorder {
 
     /// How many events were recorded.
     pub fn event_count(&self) -> u64 {
-        self.inner.lock().expect("recorder lock is never poisoned: no panics inside").next_index
+        self.inner
+            .lock()
+            .expect("recorder lock is never poisoned: no panics inside")
+            .next_index
     }
 }

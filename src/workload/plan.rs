@@ -1,5 +1,5 @@
 //! A validated workload: everything the runner needs, with every field checked. Built only
-//! by `Plan::from_file` / `Plan::from_str` (see `validate.rs`); nothing downstream re-checks.
+//! by `Plan::from_file` / `Plan::from_toml` (see `validate.rs`); nothing downstream re-checks.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -217,8 +217,19 @@ mod tests {
     #[test]
     fn parses_bug_switches_and_rejects_unknown_ones() {
         let bugs = Bugs::parse("lose-every=100, slow-every=7,slow-ms=3000").unwrap();
-        assert_eq!((bugs.lose_every, bugs.slow_every, bugs.slow_ms), (100, 7, 3000));
-        assert!(Bugs::parse("loose-every=3").unwrap_err().contains("unknown bug switch"));
-        assert!(Bugs::parse("lose-every=x").unwrap_err().contains("whole number"));
+        assert_eq!(
+            (bugs.lose_every, bugs.slow_every, bugs.slow_ms),
+            (100, 7, 3000)
+        );
+        assert!(
+            Bugs::parse("loose-every=3")
+                .unwrap_err()
+                .contains("unknown bug switch")
+        );
+        assert!(
+            Bugs::parse("lose-every=x")
+                .unwrap_err()
+                .contains("whole number")
+        );
     }
 }

@@ -12,7 +12,9 @@ async fn main() -> ExitCode {
             ("--listen", Some(v)) => listen = v,
             ("--bugs", Some(v)) => bugs = v,
             _ => {
-                eprintln!("usage: toyset [--listen ADDR] [--bugs lose-every=N,duplicate-every=N,slow-every=N,slow-ms=MS]");
+                eprintln!(
+                    "usage: toyset [--listen ADDR] [--bugs lose-every=N,duplicate-every=N,slow-every=N,slow-ms=MS]"
+                );
                 return ExitCode::from(2);
             }
         }
