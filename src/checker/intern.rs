@@ -74,6 +74,14 @@ impl<'h> Interner<'h> {
         self.values[id as usize]
     }
 
+    /// Frees the value → id lookups once interning is done; [`Interner::value`] still works,
+    /// [`Interner::get`] no longer finds anything.
+    pub fn forget_lookups(&mut self) {
+        self.table = Vec::new();
+        self.ints = FxHashMap::default();
+        self.others = FxHashMap::default();
+    }
+
     fn table_slot(&self, i: i64) -> Option<usize> {
         let offset = (i as i128) - (self.base as i128);
         (offset >= 0 && (offset as usize) < self.table.len()).then_some(offset as usize)

@@ -43,6 +43,7 @@ pub fn check(history: &History) -> Result<CheckerResult, HistoryError> {
     let reads = ok_reads(history)?;
     let (mut interner, mut elements) = scan_adds(history)?;
     let dups = scan_reads(&reads, &mut interner, &mut elements);
+    interner.forget_lookups();
     let judge = Judge {
         ops: &history.ops,
         reads: &reads,
@@ -179,8 +180,8 @@ fn scan_reads<'h>(
 #[derive(Default)]
 struct Tally {
     counts: BTreeMap<&'static str, u64>,
-    stable_latencies: Vec<u64>,
-    lost_latencies: Vec<u64>,
+    stable_latencies: Vec<u32>,
+    lost_latencies: Vec<u32>,
     log: AnomalyLog,
 }
 

@@ -28,46 +28,51 @@ pub fn check(history: &History) -> Result<CheckerResult, HistoryError> {
         times[id] = times[id].saturating_add(1);
     }
     let mut log = AnomalyLog::default();
-    let mut listed: FxHashMap<u32, Vec<&Op>> = FxHashMap::default();
-    for (id, &n) in times.iter().enumerate() {
-        if n > 1 {
-            log.count_only("duplicated");
-            if listed.len() < MAX_ANOMALIES_PER_KIND {
-                listed.insert(id as u32, Vec::new());
-            }
-        }
-    }
-    for op in &generated {
-        let id = interner.get(&op.value).expect("interned above");
-        if let Some(ops) = listed.get_mut(&id) {
-            ops.push(op);
-        }
-    }
-    let mut listed: Vec<(u32, Vec<&Op>)> = listed.into_iter().collect();
-    listed.sort_unstable_by_key(|(id, _)| *id);
-    for (id, ops) in listed {
+    for (id, ops) in duplicates(&generated, &interner, &times, &mut log) {
         log.list("duplicated", duplicated(interner.value(id), &ops));
     }
-    let total = |outcome| {
-        history
-            .ops
-            .iter()
-            .filter(|op| &*op.f == "generate" && op.outcome == outcome)
-            .count() as u64
-    };
+    let mut outcomes = [0u64; 3];
+    for op in history.ops.iter().filter(|op| &*op.f == "generate") {
+        outcomes[op.outcome as usize] += 1;
+    }
     let counts = counts([
-        (
-            "attempted",
-            total(Outcome::Ok) + total(Outcome::Info) + total(Outcome::Fail),
-        ),
+        ("attempted", outcomes.iter().sum()),
         ("acknowledged", generated.len() as u64),
-        ("info", total(Outcome::Info)),
+        ("info", outcomes[Outcome::Info as usize]),
         ("duplicated", log.total("duplicated")),
     ]);
     let nothing = generated
         .is_empty()
         .then_some("no ok generate: nothing to check");
     Ok(log.finish(nothing, counts, range(&generated)))
+}
+
+/// Counts every duplicated id in `log` and returns the first ones, by id, with the ok
+/// generates that returned each.
+fn duplicates<'h>(
+    generated: &[&'h Op],
+    interner: &Interner,
+    times: &[u32],
+    log: &mut AnomalyLog,
+) -> Vec<(u32, Vec<&'h Op>)> {
+    let mut listed: FxHashMap<u32, Vec<&Op>> = FxHashMap::default();
+    for (id, _) in times.iter().enumerate().filter(|(_, n)| **n > 1) {
+        log.count_only("duplicated");
+        if listed.len() < MAX_ANOMALIES_PER_KIND {
+            listed.insert(id as u32, Vec::new());
+        }
+    }
+    if !listed.is_empty() {
+        for op in generated {
+            let id = interner.get(&op.value).expect("every ok id was interned");
+            if let Some(ops) = listed.get_mut(&id) {
+                ops.push(op);
+            }
+        }
+    }
+    let mut listed: Vec<(u32, Vec<&Op>)> = listed.into_iter().collect();
+    listed.sort_unstable_by_key(|(id, _)| *id);
+    listed
 }
 
 /// The ok generates, each checked to carry an id.
@@ -107,12 +112,14 @@ fn duplicated(id: &crate::history::Value, ops: &[&Op]) -> super::Anomaly {
 
 /// `stats.range`: the lowest and highest id, when every id is an integer.
 fn range(generated: &[&Op]) -> BTreeMap<String, serde_json::Value> {
-    let ints: Option<Vec<i64>> = generated.iter().map(|op| op.value.as_int()).collect();
     let mut stats = BTreeMap::new();
-    if let Some(ints) = ints.filter(|ints| !ints.is_empty()) {
-        let (lo, hi) = ints
-            .iter()
-            .fold((i64::MAX, i64::MIN), |(lo, hi), &i| (lo.min(i), hi.max(i)));
+    let bounds = generated
+        .iter()
+        .try_fold((i64::MAX, i64::MIN), |(lo, hi), op| {
+            let id = op.value.as_int()?;
+            Some((lo.min(id), hi.max(id)))
+        });
+    if let Some((lo, hi)) = bounds.filter(|_| !generated.is_empty()) {
         stats.insert("range".to_owned(), json!([lo, hi]));
     }
     stats

@@ -146,7 +146,7 @@ pub fn ended(op: &Op) -> String {
 
 /// Jepsen's frequency distribution: the values at quantiles 0, .5, .95, .99 and 1, each the
 /// element at `floor(n * q)` of the sorted values. `None` when there are no values.
-pub fn quantiles(values: &mut [u64]) -> Option<serde_json::Value> {
+pub fn quantiles(values: &mut [u32]) -> Option<serde_json::Value> {
     if values.is_empty() {
         return None;
     }
@@ -157,9 +157,10 @@ pub fn quantiles(values: &mut [u64]) -> Option<serde_json::Value> {
     }))
 }
 
-/// Nanoseconds to whole milliseconds, as Jepsen reports latencies.
-pub fn nanos_to_ms(nanos: u64) -> u64 {
-    nanos / 1_000_000
+/// Nanoseconds to whole milliseconds, as Jepsen reports latencies (saturating at ~49 days;
+/// `u32` halves the memory of ten million latencies).
+pub fn nanos_to_ms(nanos: u64) -> u32 {
+    u32::try_from(nanos / 1_000_000).unwrap_or(u32::MAX)
 }
 
 /// The error for a history that does not fit a model's shape, naming the event's index.
