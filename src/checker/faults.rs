@@ -1,5 +1,288 @@
-//! placeholder: being written
-use super::Results;
-use crate::history::History;
+//! Names the nemesis faults that were active while each anomaly's witness ops ran, so a
+//! report can say "lost during `partition [n1 n2] | [n3]`". Runs after the checkers; it never
+//! changes a verdict.
+//!
+//! Convention for nemesis events (`process: "nemesis"` in the history), which the nemesis
+//! must follow:
+//! - an event of type `invoke` or `info` whose `f` starts with `start` opens a fault named by
+//!   the rest of `f` (`start-partition` opens `partition`); its value describes the fault
+//!   (e.g. the partition's components); a later `start` of an open fault updates the value
+//!   (Jepsen's nemesis sends `invoke` and then an `info` with what it actually did);
+//! - a `fail` whose `f` starts with `start` means the fault did not start: it is dropped;
+//! - an event of any type whose `f` starts with `stop` or `heal` closes the fault of the same
+//!   name (`stop-partition`, `heal-partition`); a bare `stop` or `heal` closes every open
+//!   fault. Consecutive stop events with the same `f` (the nemesis' `invoke`, then its
+//!   `info` once done) end it at the last of them;
+//! - a fault never closed lasts to the end of the history.
+//!
+//! A fault is active for an anomaly when its window overlaps the span from the earliest
+//! invocation to the latest completion of the anomaly's witness ops (an op that never
+//! completed extends the span to the end).
 
-pub fn annotate_faults(_history: &History, _results: &mut Results) {}
+use super::Results;
+use crate::history::{Event, EventKind, History, Value};
+
+/// Fills `faults` of every anomaly in `results` with the nemesis faults active during its
+/// witness ops (see the module docs for the convention).
+pub fn annotate_faults(history: &History, results: &mut Results) {
+    let windows = fault_windows(&history.nemesis);
+    if windows.is_empty() {
+        return;
+    }
+    for checker in results.checkers.values_mut() {
+        for anomaly in &mut checker.anomalies {
+            let Some((from, to)) = span(history, &anomaly.ops) else {
+                continue;
+            };
+            anomaly.faults = windows
+                .iter()
+                .filter(|w| w.start <= to && w.end.unwrap_or(u64::MAX) >= from)
+                .map(Window::describe)
+                .collect();
+        }
+    }
+}
+
+/// One fault, from its start to its end (`None`: still active when the history ends).
+#[derive(Clone, Debug, PartialEq)]
+struct Window {
+    name: String,
+    value: Value,
+    start: u64,
+    end: Option<u64>,
+}
+
+impl Window {
+    /// `partition [n1 n2] | [n3] from 12.0 s to 27.0 s`.
+    fn describe(&self) -> String {
+        let name = if self.name.is_empty() {
+            "fault"
+        } else {
+            &self.name
+        };
+        let value = match &self.value {
+            Value::Nil => String::new(),
+            Value::List(items) if items.iter().all(|i| i.as_list().is_some()) => {
+                let parts: Vec<String> = items.iter().map(bare).collect();
+                format!(" {}", parts.join(" | "))
+            }
+            other => format!(" {}", bare(other)),
+        };
+        let to = self.end.map_or("the end".to_owned(), |end| {
+            format!("{:.1} s", end as f64 / 1e9)
+        });
+        format!(
+            "{name}{value} from {:.1} s to {to}",
+            self.start as f64 / 1e9
+        )
+    }
+}
+
+/// A value as people write node names: strings without quotes.
+fn bare(value: &Value) -> String {
+    match value {
+        Value::Str(s) => s.to_string(),
+        Value::List(items) => {
+            let parts: Vec<String> = items.iter().map(bare).collect();
+            format!("[{}]", parts.join(" "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The fault name after a `start`/`stop`/`heal` prefix: `start-partition` → `partition`.
+fn named<'f>(f: &'f str, prefix: &str) -> Option<&'f str> {
+    f.strip_prefix(prefix)
+        .map(|rest| rest.trim_start_matches(['-', '_']))
+}
+
+/// The fault windows the nemesis events describe, in the order they started.
+fn fault_windows(events: &[Event]) -> Vec<Window> {
+    let mut windows: Vec<Window> = Vec::new();
+    // The stop event just seen and the windows it closed: an immediately following event
+    // with the same `f` (the nemesis' `info` after its `invoke`) moves their end later.
+    let mut last_stop: Option<(&str, Vec<usize>)> = None;
+    for event in events {
+        let f = &*event.f;
+        let Some(name) = named(f, "stop").or_else(|| named(f, "heal")) else {
+            if let Some(name) = named(f, "start") {
+                start(&mut windows, name, event);
+            }
+            last_stop = None;
+            continue;
+        };
+        let closed = match last_stop.take() {
+            Some((last, closed)) if last == f => closed,
+            _ => (0..windows.len())
+                .filter(|&i| windows[i].end.is_none())
+                .filter(|&i| name.is_empty() || windows[i].name == name)
+                .collect(),
+        };
+        for &i in &closed {
+            windows[i].end = Some(event.time);
+        }
+        last_stop = Some((f, closed));
+    }
+    windows
+}
+
+fn start(windows: &mut Vec<Window>, name: &str, event: &Event) {
+    let open = windows
+        .iter()
+        .position(|w| w.name == name && w.end.is_none());
+    match (event.kind, open) {
+        (EventKind::Fail, Some(pos)) => {
+            windows.remove(pos);
+        }
+        (EventKind::Invoke | EventKind::Info, Some(pos)) if !event.value.is_nil() => {
+            windows[pos].value = event.value.clone();
+        }
+        (EventKind::Invoke | EventKind::Info, None) => windows.push(Window {
+            name: name.to_owned(),
+            value: event.value.clone(),
+            start: event.time,
+            end: None,
+        }),
+        _ => {}
+    }
+}
+
+/// From the earliest invocation to the latest completion of the ops at these indexes.
+fn span(history: &History, indexes: &[u64]) -> Option<(u64, u64)> {
+    indexes
+        .iter()
+        .filter_map(|&index| history.op_at(index))
+        .map(|op| (op.invoke_time, op.end_time()))
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::checker::test_support::history;
+    use crate::checker::{Anomaly, CheckerResult, Verdict};
+
+    const S: u64 = 1_000_000_000;
+
+    /// Results holding one anomaly witnessed by the ops at these indexes.
+    fn results_with_anomaly(ops: Vec<u64>) -> Results {
+        let anomaly = Anomaly {
+            kind: "lost".into(),
+            ops,
+            explanation: String::new(),
+            faults: Vec::new(),
+            details: serde_json::Value::Null,
+        };
+        let result = CheckerResult {
+            valid: Verdict::Invalid,
+            anomaly_types: vec!["lost".into()],
+            anomalies: vec![anomaly],
+            counts: BTreeMap::new(),
+            stats: BTreeMap::new(),
+        };
+        Results::from_checkers(BTreeMap::from([("set".to_owned(), result)]))
+    }
+
+    fn faults_for(script: &str, ops: Vec<u64>) -> Vec<String> {
+        let mut results = results_with_anomaly(ops);
+        annotate_faults(&history(script), &mut results);
+        results.checkers["set"].anomalies[0].faults.clone()
+    }
+
+    #[test]
+    fn partition_active_during_the_witness_ops_is_named_with_its_nodes_and_window() {
+        let script = format!(
+            "{} n invoke start-partition
+             {} n info start-partition [[n1 n2] [n3]]
+             {} 0 i add 1
+             {} 0 ok add 1
+             {} n invoke stop-partition
+             {} n info stop-partition",
+            12 * S,
+            12 * S + 1,
+            14 * S,
+            15 * S,
+            27 * S - 1,
+            27 * S
+        );
+        let faults = faults_for(&script, vec![2, 3]);
+        assert_eq!(faults, ["partition [n1 n2] | [n3] from 12.0 s to 27.0 s"]);
+    }
+
+    #[test]
+    fn fault_healed_before_the_witness_ops_began_is_not_named() {
+        let script = format!(
+            "{} n info start-kill [n1]
+             {} n info heal-kill
+             {} 0 i add 1
+             {} 0 ok add 1",
+            S,
+            2 * S,
+            3 * S,
+            4 * S
+        );
+        assert!(faults_for(&script, vec![2, 3]).is_empty());
+    }
+
+    #[test]
+    fn fault_never_stopped_lasts_to_the_end() {
+        let script = format!(
+            "{} 0 i add 1
+             {} n info start-pause n2
+             {} 0 ok add 1",
+            S,
+            2 * S,
+            3 * S
+        );
+        assert_eq!(
+            faults_for(&script, vec![0, 2]),
+            ["pause n2 from 2.0 s to the end"]
+        );
+    }
+
+    #[test]
+    fn bare_stop_closes_every_fault_and_failed_starts_are_dropped() {
+        let script = format!(
+            "{} n info start-partition [[n1] [n2]]
+             {} n invoke start-clock
+             {} n fail start-clock
+             {} n info stop
+             {} 0 i add 1
+             {} 0 ok add 1",
+            S,
+            S,
+            S,
+            2 * S,
+            3 * S,
+            4 * S
+        );
+        assert!(faults_for(&script, vec![4, 5]).is_empty());
+        assert_eq!(faults_for(&script, vec![]), Vec::<String>::new());
+        let windows = fault_windows(&history(&script).nemesis);
+        assert_eq!(windows.len(), 1);
+        assert_eq!(windows[0].end, Some(2 * S));
+    }
+
+    #[test]
+    fn a_later_repeated_stop_does_not_extend_a_fault_already_stopped() {
+        let script = format!(
+            "{} n info start-partition [[n1] [n2]]
+             {} n invoke stop-partition
+             {} n info stop-partition
+             {} n info start-kill n1
+             {} n info stop-kill
+             {} n info stop-partition",
+            S,
+            2 * S,
+            3 * S,
+            4 * S,
+            5 * S,
+            9 * S
+        );
+        let windows = fault_windows(&history(&script).nemesis);
+        let ends: Vec<_> = windows.iter().map(|w| (w.name.as_str(), w.end)).collect();
+        assert_eq!(ends, [("partition", Some(3 * S)), ("kill", Some(5 * S))]);
+    }
+}

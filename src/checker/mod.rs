@@ -3,11 +3,15 @@
 
 mod counter;
 mod faults;
+mod intern;
 mod model;
 mod queue;
 mod result;
 mod set;
+#[cfg(test)]
+mod test_support;
 mod unique_ids;
+mod witness;
 
 pub use faults::annotate_faults;
 pub use model::Model;

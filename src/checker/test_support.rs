@@ -1,0 +1,107 @@
+//! A compact notation for hand-written histories in checker unit tests: one event a line,
+//! `TIME PROCESS TYPE F [VALUE]`, indexes given by line order from 0.
+//!
+//! ```text
+//! 10 0 invoke add 1
+//! 20 0 ok     add 1
+//! 30 1 invoke read
+//! 40 1 ok     read [1 2]
+//! 50 n info   start-partition [[n1 n2] [n3]]
+//! ```
+//! PROCESS is a number or `n` (the nemesis); TYPE is `invoke|ok|fail|info` (or `i` for
+//! invoke); VALUE is an integer, `nil`, a bare string, or a list in brackets.
+
+use crate::history::{Event, EventKind, History, Process, Value};
+
+/// Builds a history from the notation above; panics on a typo (tests only).
+pub fn history(script: &str) -> History {
+    let events = script
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(index, line)| event(index as u64, line));
+    History::from_events(None, events).expect("test history is well-formed")
+}
+
+fn event(index: u64, line: &str) -> Event {
+    let mut parts = line
+        .splitn(5, char::is_whitespace)
+        .filter(|p| !p.is_empty());
+    let mut next = |what: &str| parts.next().unwrap_or_else(|| panic!("{what} in {line:?}"));
+    let time = next("time").parse().expect("time is a number");
+    let process = match next("process") {
+        "n" => Process::Nemesis,
+        p => Process::Client(p.parse().expect("process is a number or n")),
+    };
+    let kind = match next("type") {
+        "i" | "invoke" => EventKind::Invoke,
+        "ok" => EventKind::Ok,
+        "fail" => EventKind::Fail,
+        "info" => EventKind::Info,
+        other => panic!("unknown type {other:?} in {line:?}"),
+    };
+    let f = next("f").into();
+    let value = parts.next().map_or(Value::Nil, parse_value);
+    Event {
+        index,
+        time,
+        process,
+        kind,
+        f,
+        value,
+        node: None,
+        error: None,
+    }
+}
+
+/// Parses `5`, `nil`, `x`, `[1 2 [a b]]`.
+pub fn parse_value(text: &str) -> Value {
+    let spaced = text.replace('[', " [ ").replace(']', " ] ");
+    let mut tokens = spaced.split_whitespace().peekable();
+    let value = parse_tokens(&mut tokens);
+    assert!(tokens.next().is_none(), "trailing tokens in {text:?}");
+    value
+}
+
+fn parse_tokens<'a>(tokens: &mut std::iter::Peekable<impl Iterator<Item = &'a str>>) -> Value {
+    match tokens.next().expect("a value") {
+        "[" => {
+            let mut items = Vec::new();
+            while tokens.peek().expect("a closed list") != &"]" {
+                items.push(parse_tokens(tokens));
+            }
+            tokens.next();
+            Value::list(items)
+        }
+        "nil" => Value::Nil,
+        atom => atom.parse::<i64>().map_or_else(|_| atom.into(), Value::Int),
+    }
+}
+
+/// `(kind, ops)` of every anomaly, for exact assertions.
+pub fn witnesses(result: &crate::checker::CheckerResult) -> Vec<(&str, Vec<u64>)> {
+    result
+        .anomalies
+        .iter()
+        .map(|a| (a.kind.as_str(), a.ops.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notation_builds_ops_with_explicit_times_and_nested_values() {
+        let h = history(
+            "10 0 invoke read
+             25 0 ok read [1 [2 x] nil]
+             30 n info start-partition [[n1 n2] [n3]]",
+        );
+        assert_eq!(h.ops[0].invoke_time, 10);
+        assert_eq!(h.ops[0].complete_time, Some(25));
+        assert_eq!(h.ops[0].value.to_string(), "[1 [2 \"x\"] nil]");
+        assert_eq!(h.nemesis[0].value.to_string(), "[[\"n1\" \"n2\"] [\"n3\"]]");
+    }
+}
