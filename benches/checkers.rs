@@ -37,7 +37,7 @@ fn main() {
         .or_else(|| std::env::var("BENCH_OPS").ok()?.parse().ok())
         .unwrap_or(10_000_000u64);
     println!("checkers benchmark, {n} ops per history");
-    bench("set", n, &Model::Set, set_history);
+    bench("set", n, &Model::Set { linearizable: true }, set_history);
     bench("counter", n, &Model::Counter, counter_history);
     bench(
         "queue(fifo)",

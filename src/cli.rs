@@ -54,6 +54,10 @@ enum Command {
         /// For a queue: also check FIFO order.
         #[arg(long)]
         fifo: bool,
+        /// For a set: a stale read (an element missing after its add completed, present
+        /// later) is an anomaly, not only counted.
+        #[arg(long)]
+        linearizable: bool,
         /// Write results.json into this folder (default: reports/check/<history name>/<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -113,8 +117,9 @@ pub fn main() -> u8 {
             history,
             model,
             fifo,
+            linearizable,
             out,
-        } => check(&history, model, fifo, out),
+        } => check(&history, model, (fifo, linearizable), out),
         Command::Run {
             workload,
             out,
@@ -151,14 +156,15 @@ fn validate(path: &Path) -> Result<Verdict, Failure> {
 fn check(
     path: &Path,
     model: Option<String>,
-    fifo: bool,
+    flags: (bool, bool),
     out: Option<PathBuf>,
 ) -> Result<Verdict, Failure> {
     let (history, report) = read_history(path).map_err(bad_input)?;
     for warning in &report.warnings {
         eprintln!("splitbrain: warning: {}: {warning}", path.display());
     }
-    let model = choose_model(model.as_deref(), fifo, history.header.as_ref()).map_err(bad_input)?;
+    let model =
+        choose_model(model.as_deref(), flags, history.header.as_ref()).map_err(bad_input)?;
     let results = checker::check(&model, &history)
         .with_context(|| format!("failed to check {}", path.display()))
         .map_err(bad_input)?;
@@ -184,7 +190,12 @@ fn check(
 }
 
 /// The model named on the command line, else the one the history's header names.
-fn choose_model(named: Option<&str>, fifo: bool, header: Option<&Header>) -> anyhow::Result<Model> {
+/// `flags` are the command line's `--fifo` and `--linearizable`; each also comes from the header.
+fn choose_model(
+    named: Option<&str>,
+    flags: (bool, bool),
+    header: Option<&Header>,
+) -> anyhow::Result<Model> {
     let name = named.or(header.map(|h| h.model.as_str())).ok_or_else(|| {
         anyhow!(
             "the history does not say which model it follows: pass --model ({})",
@@ -197,13 +208,19 @@ fn choose_model(named: Option<&str>, fifo: bool, header: Option<&Header>) -> any
             Model::NAMES.join(", ")
         )
     })?;
-    let header_fifo = header
-        .and_then(|h| h.model_options.get("fifo"))
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    let (fifo, linearizable) = flags;
+    let header_flag = |name: &str| {
+        header
+            .and_then(|h| h.model_options.get(name))
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    };
     Ok(match model {
         Model::Queue { .. } => Model::Queue {
-            fifo: fifo || header_fifo,
+            fifo: fifo || header_flag("fifo"),
+        },
+        Model::Set { .. } => Model::Set {
+            linearizable: linearizable || header_flag("linearizable"),
         },
         other => other,
     })
@@ -321,8 +338,14 @@ async fn watch_signals(stop: watch::Sender<bool>, log: Arc<RunLog>) {
 
 fn header(plan: &Plan) -> Header {
     let mut model_options = serde_json::Map::new();
-    if let Model::Queue { fifo: true } = plan.model {
-        model_options.insert("fifo".into(), true.into());
+    match plan.model {
+        Model::Queue { fifo: true } => {
+            model_options.insert("fifo".into(), true.into());
+        }
+        Model::Set { linearizable: true } => {
+            model_options.insert("linearizable".into(), true.into());
+        }
+        _ => {}
     }
     Header {
         splitbrain_history: FORMAT_VERSION,

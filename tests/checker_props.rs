@@ -332,14 +332,14 @@ proptest! {
     #[test]
     fn correct_set_histories_are_valid(seed in any::<u64>()) {
         let (slots, _) = set_run(seed, false);
-        let r = check(Model::Set, &history(&slots));
+        let r = check(Model::Set { linearizable: true }, &history(&slots));
         prop_assert_eq!(r.valid, Verdict::Valid, "{:#?}", r);
     }
 
     #[test]
     fn a_lost_set_element_is_found_by_name(seed in any::<u64>()) {
         let (slots, lost) = set_run(seed, true);
-        let r = check(Model::Set, &history(&slots));
+        let r = check(Model::Set { linearizable: true }, &history(&slots));
         let lost = Value::Int(lost.expect("injected"));
         prop_assert!(names(&r, "lost", "element", &lost), "{:#?}", r);
         prop_assert_eq!(r.anomaly_types.clone(), vec!["lost".to_owned()]);
@@ -353,18 +353,18 @@ proptest! {
         let dup = items[0].clone();
         items.push(dup.clone());
         last.result = Value::list(items);
-        let r = check(Model::Set, &history(&slots));
+        let r = check(Model::Set { linearizable: true }, &history(&slots));
         prop_assert!(names(&r, "duplicated", "element", &dup), "{:#?}", r);
     }
 
     #[test]
     fn shifting_every_time_changes_no_set_verdict(seed in any::<u64>(), shift in 0..1_000_000u64) {
         let (mut slots, _) = set_run(seed, seed % 2 == 0);
-        let before = check(Model::Set, &history(&slots));
+        let before = check(Model::Set { linearizable: true }, &history(&slots));
         for s in &mut slots {
             (s.invoke, s.complete) = (s.invoke + shift, s.complete + shift);
         }
-        let after = check(Model::Set, &history(&slots));
+        let after = check(Model::Set { linearizable: true }, &history(&slots));
         prop_assert_eq!(before.anomalies, after.anomalies);
         prop_assert_eq!(before.counts, after.counts);
     }

@@ -29,7 +29,9 @@ fn labelled(dir: &Path) -> Vec<(PathBuf, Model, Verdict)> {
         .filter_map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
             let model = match cols[3] {
-                m if m.starts_with("set ") || m.starts_with("set-full ") => Model::Set,
+                m if m.starts_with("set ") || m.starts_with("set-full ") => Model::Set {
+                    linearizable: false,
+                },
                 m if m.starts_with("counter ") => Model::Counter,
                 _ => return None,
             };

@@ -24,7 +24,7 @@ use crate::history::{History, HistoryError};
 /// Checks a history against a model and names the faults active around each anomaly.
 pub fn check(model: &Model, history: &History) -> Result<Results, HistoryError> {
     let result = match model {
-        Model::Set => set::check(history)?,
+        Model::Set { linearizable } => set::check(history, *linearizable)?,
         Model::Counter => counter::check(history)?,
         Model::Queue { fifo } => queue::check(history, *fifo)?,
         Model::UniqueIds => unique_ids::check(history)?,

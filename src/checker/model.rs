@@ -5,8 +5,10 @@ use std::fmt;
 /// A model of what the system under test promises, and so which checker applies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Model {
-    /// Jepsen's set-full: `add` elements, `read` the whole set.
-    Set,
+    /// Jepsen's set-full: `add` elements, `read` the whole set. With `linearizable`, an
+    /// element missing from a read after its add completed (`stale`) is an anomaly; without,
+    /// a stale read is counted and shown but allowed (eventual consistency).
+    Set { linearizable: bool },
     /// `add` n, `read` the total.
     Counter,
     /// Jepsen's total-queue: `enqueue`, `dequeue`, `drain`; FIFO order checked when declared.
@@ -22,7 +24,7 @@ impl Model {
     /// The model's name as written in workload files and results.json.
     pub fn name(&self) -> &'static str {
         match self {
-            Model::Set => "set",
+            Model::Set { .. } => "set",
             Model::Counter => "counter",
             Model::Queue { .. } => "queue",
             Model::UniqueIds => "unique-ids",
@@ -32,7 +34,9 @@ impl Model {
     /// The model with this name and default options, if there is one.
     pub fn from_name(name: &str) -> Option<Model> {
         match name {
-            "set" => Some(Model::Set),
+            "set" => Some(Model::Set {
+                linearizable: false,
+            }),
             "counter" => Some(Model::Counter),
             "queue" => Some(Model::Queue { fifo: false }),
             "unique-ids" => Some(Model::UniqueIds),
@@ -43,7 +47,7 @@ impl Model {
     /// The operation names (`f`) the model's generator and checker use, in a fixed order.
     pub fn operations(&self) -> &'static [&'static str] {
         match self {
-            Model::Set => &["add", "read"],
+            Model::Set { .. } => &["add", "read"],
             Model::Counter => &["add", "read"],
             Model::Queue { .. } => &["enqueue", "dequeue"],
             Model::UniqueIds => &["generate"],

@@ -18,7 +18,9 @@
 //! - **unexpected**: a read contains it but no add of it may have happened (none attempted,
 //!   or every attempt failed: a `fail` definitely did not happen).
 //!
-//! Jepsen flags stale elements only for linearizable sets; splitbrain always reports them.
+//! Stale elements make the set invalid only when it is declared linearizable (Jepsen's rule);
+//! otherwise they are counted, and the first few are shown in `stats.stale-elements`, since an
+//! eventually consistent set (a read model, a cache) is allowed to lag.
 //! Cost: one pass over the adds and one over the read contents (O(total read size)), with
 //! O(1) state per element: reads are ranked by invocation, and each element keeps the rank of
 //! the last read containing it and where the trailing run of consecutive reads containing it
@@ -38,8 +40,11 @@ use crate::history::{History, HistoryError, Op, Outcome};
 
 const MODEL: &str = "set";
 
+/// How many tolerated stale elements a non-linearizable set shows in its stats.
+const STALE_SHOWN: usize = 20;
+
 /// Checks a set history (Jepsen's set-full semantics; see the module docs).
-pub fn check(history: &History) -> Result<CheckerResult, HistoryError> {
+pub fn check(history: &History, linearizable: bool) -> Result<CheckerResult, HistoryError> {
     let reads = ok_reads(history)?;
     let (mut interner, mut elements) = scan_adds(history)?;
     let dups = scan_reads(&reads, &mut interner, &mut elements);
@@ -49,7 +54,10 @@ pub fn check(history: &History) -> Result<CheckerResult, HistoryError> {
         reads: &reads,
         interner: &interner,
     };
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        linearizable,
+        ..Tally::default()
+    };
     for (id, element) in elements.iter().enumerate() {
         judge.element(id as u32, element, &mut tally);
     }
@@ -183,6 +191,9 @@ struct Tally {
     stable_latencies: Vec<u32>,
     lost_latencies: Vec<u32>,
     log: AnomalyLog,
+    /// Whether stale elements are anomalies; if not they go to `tolerated`.
+    linearizable: bool,
+    tolerated: AnomalyLog,
 }
 
 impl Tally {
@@ -204,7 +215,10 @@ impl Tally {
             ("acknowledged", get("acknowledged")),
             ("stable", get("stable")),
             ("lost", self.log.total("lost")),
-            ("stale", self.log.total("stale")),
+            (
+                "stale",
+                self.log.total("stale") + self.tolerated.total("stale"),
+            ),
             ("duplicated", self.log.total("duplicated")),
             ("unexpected", self.log.total("unexpected")),
             ("never-read", get("never-read")),
@@ -212,6 +226,11 @@ impl Tally {
             ("recovered", get("recovered")),
         ]);
         counts.insert("reads".into(), reads);
+        let stale = self.tolerated.listed("stale");
+        if !stale.is_empty() {
+            let shown = &stale[..stale.len().min(STALE_SHOWN)];
+            stats.insert("stale-elements".into(), json!(shown));
+        }
         let nothing = (get("stable") == 0).then_some("no ok read after any add: nothing to check");
         self.log.finish(nothing, counts, stats)
     }
@@ -301,7 +320,11 @@ impl<'h> Judge<'_, 'h> {
         let present = self.reads[e.run_start as usize - 1];
         let latency = (absent.invoke_time + 1).saturating_sub(known_complete_time(known));
         tally.stable_latencies.push(nanos_to_ms(latency));
-        tally.log.record("stale", || {
+        let log = match tally.linearizable {
+            true => &mut tally.log,
+            false => &mut tally.tolerated,
+        };
+        log.record("stale", || {
             let element = self.interner.value(id);
             let explanation = format!(
                 "element {element} was known from index {} ({}) but the read invoked at index \

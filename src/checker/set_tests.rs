@@ -7,8 +7,17 @@ use crate::checker::test_support::{history, witnesses};
 use crate::history::HistoryError;
 
 fn run(script: &str) -> crate::checker::CheckerResult {
-    check(&history(script)).expect("well-shaped set history")
+    check(&history(script), true).expect("well-shaped set history")
 }
+
+const STALE: &str = "10 0 i add 1
+                     20 0 ok add 1
+                     22 3 i add 9
+                     24 3 info add 9
+                     30 1 i read
+                     40 1 ok read []
+                     50 1 i read
+                     60 1 ok read [1]";
 
 #[test]
 fn element_missing_from_the_last_reads_after_its_add_is_lost() {
@@ -56,17 +65,22 @@ fn element_observed_by_a_read_and_then_missing_is_lost_even_if_its_add_was_info(
 
 #[test]
 fn element_missing_from_a_read_after_its_add_but_present_later_is_stale() {
-    let r = run("10 0 i add 1
-                 20 0 ok add 1
-                 22 3 i add 9
-                 24 3 info add 9
-                 30 1 i read
-                 40 1 ok read []
-                 50 1 i read
-                 60 1 ok read [1]");
+    let r = run(STALE);
     assert_eq!(witnesses(&r), [("stale", vec![0, 1, 4, 5, 6, 7])]);
     assert_eq!(r.counts["indeterminate"], 1);
     assert_eq!(r.counts["stable"], 1);
+}
+
+#[test]
+fn a_stale_read_of_a_set_not_declared_linearizable_is_counted_and_shown_but_valid() {
+    let r = check(&history(STALE), false).expect("well-shaped set history");
+    assert_eq!(r.valid, Verdict::Valid);
+    assert!(r.anomalies.is_empty());
+    assert_eq!(r.counts["stale"], 1);
+    assert_eq!(
+        r.stats["stale-elements"][0]["ops"],
+        serde_json::json!([0, 1, 4, 5, 6, 7])
+    );
 }
 
 #[test]
@@ -153,11 +167,7 @@ fn adds_without_any_read_are_unknown_not_valid() {
 
 #[test]
 fn read_whose_value_is_not_a_list_is_a_model_error_naming_its_index() {
-    let err = check(&history(
-        "10 1 i read
-         20 1 ok read 3",
-    ))
-    .unwrap_err();
+    let err = check(&history("10 1 i read\n20 1 ok read 3"), true).unwrap_err();
     assert!(matches!(err, HistoryError::Model { index: 1, .. }), "{err}");
 }
 

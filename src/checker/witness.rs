@@ -48,6 +48,11 @@ impl AnomalyLog {
         self.kinds.entry(kind).or_default().0.push(anomaly);
     }
 
+    /// The listed anomalies of `kind`.
+    pub fn listed(&self, kind: &str) -> &[Anomaly] {
+        self.kinds.get(kind).map_or(&[], |(listed, _)| listed)
+    }
+
     /// How many anomalies of `kind` were recorded, listed or not.
     pub fn total(&self, kind: &str) -> u64 {
         self.kinds.get(kind).map_or(0, |(_, total)| *total)

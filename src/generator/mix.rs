@@ -75,7 +75,7 @@ impl Generator {
 /// (repeated until it fails: the queue is empty), none for unique ids.
 pub fn final_ops(model: &Model) -> Option<&'static str> {
     match model {
-        Model::Set | Model::Counter => Some("read"),
+        Model::Set { .. } | Model::Counter => Some("read"),
         Model::Queue { .. } => Some("dequeue"),
         Model::UniqueIds => None,
     }

@@ -64,11 +64,20 @@ pub fn summary(results: &Results, history: &History) -> String {
             result.valid.as_str(),
             counts.join(", ")
         );
-        if let Some(reason) = result.stats.get("reason") {
+        for note in ["reason", "warning"] {
+            if let Some(text) = result.stats.get(note) {
+                let text = text
+                    .as_str()
+                    .map_or_else(|| text.to_string(), str::to_owned);
+                let _ = writeln!(out, "    {note}: {text}");
+            }
+        }
+        if let Some(stale) = result.counts.get("stale").filter(|n| **n > 0)
+            && result.valid != Verdict::Invalid
+        {
             let _ = writeln!(
                 out,
-                "    reason: {}",
-                reason.as_str().unwrap_or(&reason.to_string())
+                "    note: {stale} stale reads (allowed: the set is not declared linearizable)"
             );
         }
         for anomaly in result.anomalies.iter().take(SHOWN) {

@@ -42,6 +42,7 @@ pub struct RawModel {
     pub kind: Spanned<String>,
     pub mix: Option<Spanned<BTreeMap<Spanned<String>, Spanned<f64>>>>,
     pub fifo: Option<Spanned<bool>>,
+    pub linearizable: Option<Spanned<bool>>,
     pub values: Option<Spanned<RawValues>>,
     #[serde(default)]
     pub ops: BTreeMap<Spanned<String>, Spanned<RawOp>>,

@@ -207,19 +207,29 @@ fn check_kind(cx: &Cx, model: &RawModel) -> Result<Model, WorkloadError> {
             ),
         )
     })?;
-    match (&found, &model.fifo) {
-        (Model::Queue { .. }, fifo) => Ok(Model::Queue {
-            fifo: fifo.as_ref().is_some_and(|f| *f.get_ref()),
-        }),
-        (_, Some(fifo)) => Err(cx.at(
-            fifo,
-            "model.fifo",
+    let flag = |f: &Option<Spanned<bool>>| f.as_ref().is_some_and(|f| *f.get_ref());
+    let misplaced = |option: &Spanned<bool>, name: &str, owner: &str| {
+        cx.at(
+            option,
+            &format!("model.{name}"),
             format!(
-                "fifo applies only to kind = \"queue\", not {:?}",
+                "{name} applies only to kind = \"{owner}\", not {:?}",
                 found.name()
             ),
-        )),
-        (_, None) => Ok(found),
+        )
+    };
+    match (&found, &model.fifo, &model.linearizable) {
+        (_, Some(fifo), _) if !matches!(found, Model::Queue { .. }) => {
+            Err(misplaced(fifo, "fifo", "queue"))
+        }
+        (_, _, Some(lin)) if !matches!(found, Model::Set { .. }) => {
+            Err(misplaced(lin, "linearizable", "set"))
+        }
+        (Model::Queue { .. }, fifo, _) => Ok(Model::Queue { fifo: flag(fifo) }),
+        (Model::Set { .. }, _, lin) => Ok(Model::Set {
+            linearizable: flag(lin),
+        }),
+        _ => Ok(found),
     }
 }
 
@@ -248,7 +258,7 @@ fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, Wor
                 model.name()
             ),
         )),
-        (Model::Set | Model::Queue { .. }, None) => Ok(ValueSpec::Unique),
+        (Model::Set { .. } | Model::Queue { .. }, None) => Ok(ValueSpec::Unique),
         (Model::UniqueIds, None) => Ok(ValueSpec::None),
     }
 }
@@ -285,7 +295,7 @@ fn check_mix(cx: &Cx, raw: &RawModel, model: &Model) -> Result<Vec<(Name, f64)>,
 
 fn default_mix(model: &Model) -> Vec<(Name, f64)> {
     let shares: &[(&str, f64)] = match model {
-        Model::Set | Model::Counter => &[("add", 0.9), ("read", 0.1)],
+        Model::Set { .. } | Model::Counter => &[("add", 0.9), ("read", 0.1)],
         Model::Queue { .. } => &[("enqueue", 0.5), ("dequeue", 0.5)],
         Model::UniqueIds => &[("generate", 1.0)],
     };
@@ -350,7 +360,7 @@ enum ExtractKind {
 
 fn needs(model: &Model, op: &str) -> Needs {
     let (extract, has_value) = match (model, op) {
-        (Model::Set, "read") => (ExtractKind::Records, false),
+        (Model::Set { .. }, "read") => (ExtractKind::Records, false),
         (Model::Counter, "read") => (ExtractKind::Value, false),
         (Model::Queue { .. }, "dequeue") => (ExtractKind::Value, false),
         (Model::UniqueIds, _) => (ExtractKind::Value, false),
