@@ -92,8 +92,7 @@ fn op(k: u64, f: &Name, value: Value, outcome: Outcome) -> Op {
         complete: Some(complete),
         invoke_time: invoke * 50,
         complete_time: Some(complete * 50),
-        node: None,
-        error: None,
+        extra: None,
     }
 }
 

@@ -296,7 +296,7 @@ async fn run(
     Ok(results.valid)
 }
 
-/// Runs the phases with a flusher (every 100 ms) and a signal watcher (Ctrl-C, SIGTERM).
+/// Runs the phases with a signal watcher (Ctrl-C, SIGTERM): a signal stops the run early.
 async fn record(
     plan: &Plan,
     client: HttpClient,
@@ -305,20 +305,8 @@ async fn record(
 ) -> runner::RunStats {
     let (stop_tx, stop_rx) = watch::channel(false);
     let watcher = tokio::spawn(watch_signals(stop_tx, log.clone()));
-    let flusher = {
-        let recorder = recorder.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
-            loop {
-                tick.tick().await;
-                recorder.flush();
-            }
-        })
-    };
-    let stats = runner::execute(plan, client, recorder.clone(), log, stop_rx).await;
-    flusher.abort();
+    let stats = runner::execute(plan, client, recorder, log, stop_rx).await;
     watcher.abort();
-    recorder.sync();
     stats
 }
 

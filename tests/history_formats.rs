@@ -362,8 +362,8 @@ fn edn_history_in_both_shapes_reads_alike() {
         assert_eq!(h.nemesis.len(), 1);
         let op = &h.ops[0];
         assert_eq!((op.invoke, op.complete, op.invoke_time), (0, Some(2), 10));
-        assert_eq!(op.error.as_deref(), Some("[\"timeout\" 2000]"));
-        assert_eq!(op.node.as_deref(), Some("n1"));
+        assert_eq!(op.error(), Some("[\"timeout\" 2000]"));
+        assert_eq!(op.node().map(|n| &**n), Some("n1"));
     }
 }
 

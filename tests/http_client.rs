@@ -429,6 +429,28 @@ async fn path_placeholders_are_url_encoded() {
 }
 
 #[tokio::test]
+async fn a_base_url_path_prefix_and_a_query_string_are_kept() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let base = serve(recorder(Arc::clone(&seen))).await;
+    let get = op(
+        "GET",
+        "/items/{{value}}?limit=5&x=a%20b",
+        None,
+        &[200],
+        &[],
+        Extract::None,
+    );
+    let plan = plan(&format!("{base}/api/v2"), vec![("f", get)], &[]);
+    let client = client(&plan);
+    assert_eq!(
+        client.invoke(&inv("f", Value::Int(7))).await,
+        Completion::Ok(None)
+    );
+    let seen = seen.lock().expect("not poisoned");
+    assert_eq!(seen[0].0, "/api/v2/items/7?limit=5&x=a%20b");
+}
+
+#[tokio::test]
 async fn body_placeholders_are_json_and_the_body_is_sent_as_json() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let base = serve(recorder(Arc::clone(&seen))).await;

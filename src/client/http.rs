@@ -60,6 +60,8 @@ pub enum ClientError {
 pub struct HttpClient {
     client: reqwest::Client,
     base_url: String,
+    /// `base_url` parsed once: building each request's URL from it skips re-parsing the host.
+    base: reqwest::Url,
     preflight: String,
     ops: BTreeMap<String, PreparedOp>,
     /// Resolved header values, to scrub from reasons should one ever echo them.
@@ -113,8 +115,12 @@ impl HttpClient {
             let op = op.clone();
             ops.insert(name.clone(), PreparedOp { method, op });
         }
+        let base = reqwest::Url::parse(&plan.target.base_url).map_err(|e| ClientError::Build {
+            reason: format!("base_url {:?}: {e}", plan.target.base_url),
+        })?;
         Ok(HttpClient {
             client,
+            base,
             base_url: plan.target.base_url.clone(),
             preflight: plan.target.preflight.clone(),
             ops,
@@ -172,7 +178,7 @@ impl HttpClient {
 
     async fn send(&self, prepared: &PreparedOp, inv: &Invocation) -> Completion {
         let op = &prepared.op;
-        let url = format!("{}{}", self.base_url, op.path.render_path(inv));
+        let url = self.url(&op.path.render_path(inv));
         let mut request = self
             .client
             .request(prepared.method.clone(), url)
@@ -209,6 +215,18 @@ impl HttpClient {
                 error_reason(&e)
             )),
         }
+    }
+
+    /// The base URL with a rendered path (and query) appended.
+    fn url(&self, rendered: &str) -> reqwest::Url {
+        let (path, query) = match rendered.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rendered, None),
+        };
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
+        url.set_query(query);
+        url
     }
 
     /// Replaces every resolved header value in `reason` (a secret, perhaps) with `[redacted]`.

@@ -25,6 +25,6 @@ pub use intern::Interner;
 pub use json_ops::{parse_json_history, read_json};
 pub use jsonl::HistoryWriter;
 pub use jsonl_read::{read_jsonl, read_jsonl_from};
-pub use op::{History, Op, Outcome, Pairer};
+pub use op::{History, Op, OpExtra, Outcome, Pairer};
 pub use read::{HistoryFormat, ReadReport, detect_format, read_history};
 pub use value::Value;

@@ -29,7 +29,16 @@ pub struct Op {
     pub complete: Option<u64>,
     pub invoke_time: u64,
     pub complete_time: Option<u64>,
+    /// Where it went and why it failed, when known; boxed because most ops have neither, and
+    /// a 10-million-op history is 240 MB smaller for it.
+    pub extra: Option<Box<OpExtra>>,
+}
+
+/// The rarely present parts of an [`Op`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OpExtra {
     pub node: Option<Name>,
+    /// Why it ended `fail` or `info` (status code, timeout, reset).
     pub error: Option<Box<str>>,
 }
 
@@ -43,6 +52,16 @@ impl Op {
     /// at any time after its invocation.
     pub fn end_time(&self) -> u64 {
         self.complete_time.unwrap_or(u64::MAX)
+    }
+
+    /// The node the op was sent to, if the client said.
+    pub fn node(&self) -> Option<&Name> {
+        self.extra.as_ref().and_then(|x| x.node.as_ref())
+    }
+
+    /// Why the op ended `fail` or `info`, if the client said.
+    pub fn error(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|x| x.error.as_deref())
     }
 }
 
@@ -144,8 +163,12 @@ impl Pairer {
             complete: None,
             invoke_time: event.time,
             complete_time: None,
-            node: event.node,
-            error: None,
+            extra: event.node.map(|node| {
+                Box::new(OpExtra {
+                    node: Some(node),
+                    error: None,
+                })
+            }),
         });
         Ok(())
     }
@@ -185,10 +208,13 @@ impl Pairer {
         }
         op.complete = Some(event.index);
         op.complete_time = Some(event.time);
-        if event.node.is_some() {
-            op.node = event.node;
+        if event.node.is_some() || event.error.is_some() {
+            let extra = op.extra.get_or_insert_with(Box::default);
+            if event.node.is_some() {
+                extra.node = event.node;
+            }
+            extra.error = event.error.map(String::into_boxed_str);
         }
-        op.error = event.error.map(String::into_boxed_str);
         Ok(())
     }
 
@@ -237,6 +263,22 @@ mod tests {
         assert_eq!(h.ops[0].outcome, Outcome::Info);
         assert_eq!(h.ops[1].value, Value::list([1.into()]));
         assert_eq!(h.op_at(3).map(|op| op.invoke), Some(0));
+    }
+
+    #[test]
+    fn an_op_stays_112_bytes_so_ten_million_fit_in_memory() {
+        assert_eq!(std::mem::size_of::<Op>(), 112);
+    }
+
+    #[test]
+    fn completion_error_and_node_are_kept_on_the_op() {
+        let mut done = ev(1, 0, EventKind::Info, "add", 1.into());
+        done.error = Some("timeout".into());
+        done.node = Some("n1".into());
+        let h = History::from_events(None, [ev(0, 0, EventKind::Invoke, "add", 1.into()), done])
+            .unwrap();
+        assert_eq!(h.ops[0].error(), Some("timeout"));
+        assert_eq!(h.ops[0].node().map(|n| &**n), Some("n1"));
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub async fn execute(
         recorder,
         log,
     });
+    let flusher = tokio::spawn(flush_every_100ms(ctx.recorder.clone()));
     let progress = Progress::start(ctx.recorder.clone(), plan.time_limit);
     ctx.log.line(format!(
         "main phase: {} workers for {}, rate {}",
@@ -95,6 +96,7 @@ pub async fn execute(
         quiet(&ctx, &progress, stop.clone()).await;
         final_phase(&ctx, &progress, workers).await;
     }
+    flusher.abort();
     ctx.recorder.sync();
     progress.finish();
     let stats = RunStats {
@@ -105,6 +107,15 @@ pub async fn execute(
     };
     ctx.log.line(format!("run ended: {stats:?}"));
     stats
+}
+
+/// Pushes buffered events to the file at least every 100 ms, so a killed run loses little.
+async fn flush_every_100ms(recorder: Arc<Recorder>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        recorder.flush();
+    }
 }
 
 async fn main_phase(
@@ -217,6 +228,9 @@ async fn final_phase(ctx: &Arc<Ctx>, progress: &Progress, workers: Vec<Worker>) 
     let Some(f) = final_ops(&ctx.plan.model) else {
         return;
     };
+    if ctx.plan.phases.final_reads == 0 && f != "dequeue" {
+        return;
+    }
     progress.phase("final");
     let f: Name = f.into();
     if f.as_ref() == "dequeue" {

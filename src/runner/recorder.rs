@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::io;
+use std::io::BufWriter;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,7 +45,7 @@ impl Counts {
 }
 
 struct Inner {
-    writer: HistoryWriter<File>,
+    writer: HistoryWriter<BufWriter<File>>,
     next_index: u64,
     /// The first write error; once set, nothing more is written and the run stops.
     failed: Option<io::Error>,
@@ -70,7 +71,7 @@ impl Recorder {
     /// Creates the history file (it must not exist) and writes its header.
     pub fn create(path: &Path, header: &Header) -> io::Result<Recorder> {
         let file = File::options().write(true).create_new(true).open(path)?;
-        let writer = HistoryWriter::new(file, header)?;
+        let writer = HistoryWriter::new(BufWriter::with_capacity(1 << 16, file), header)?;
         Ok(Recorder {
             inner: Mutex::new(Inner {
                 writer,
@@ -128,7 +129,7 @@ impl Recorder {
         self.with_writer(|w| w.sync());
     }
 
-    fn with_writer(&self, op: impl FnOnce(&mut HistoryWriter<File>) -> io::Result<()>) {
+    fn with_writer(&self, op: impl FnOnce(&mut HistoryWriter<BufWriter<File>>) -> io::Result<()>) {
         let mut inner = self
             .inner
             .lock()

@@ -3,7 +3,7 @@
 //! in-process; the README's first demo runs its binary. It is a test target, not an example of
 //! how to build a service: all state lives in one process and is lost when it stops.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -63,6 +63,8 @@ impl Bugs {
 struct Data {
     /// A list, not a set, so the duplicate bug can store an element twice.
     items: Vec<i64>,
+    /// What `items` holds, for constant-time "already there?" checks.
+    present: HashSet<i64>,
     counter: i64,
     queue: VecDeque<Value>,
     next_id: u64,
@@ -128,11 +130,12 @@ async fn add_item(State(shop): S, Path(n): Path<i64>) -> (StatusCode, Json<Value
     let (lose, duplicate, slow) = shop.roll();
     let status = {
         let mut data = shop.data.lock().await;
-        if data.items.contains(&n) {
+        if data.present.contains(&n) {
             StatusCode::OK
         } else {
             if !lose {
                 data.items.push(n);
+                data.present.insert(n);
             }
             if duplicate {
                 data.items.push(n);
