@@ -389,3 +389,117 @@ fn a_killed_run_leaves_a_history_that_still_checks() {
         "{results}"
     );
 }
+
+/// The workload with an Authorization header taken from `SB_E2E_TOKEN`.
+fn workload_with_secret(dir: &Path, addr: SocketAddr) -> PathBuf {
+    let path = workload(dir, "set", addr, "1s");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "preflight = \"/health\"",
+        "preflight = \"/health\"\nheaders = { Authorization = \"Bearer ${SB_E2E_TOKEN}\" }",
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_header_secret_from_the_environment_never_reaches_the_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = start_toyset(Bugs::default());
+    let wl = workload_with_secret(dir.path(), addr);
+    let out = dir.path().join("run");
+    let secret = "s3cr3t-token-value-4711";
+    let output = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(["run", wl.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .env("SB_E2E_TOKEN", secret)
+        .output()
+        .expect("run splitbrain");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains(secret),
+            "{} holds the secret",
+            path.display()
+        );
+    }
+    let history = std::fs::read_to_string(out.join("history.jsonl")).unwrap();
+    assert!(
+        history.contains("${SB_E2E_TOKEN}"),
+        "the header keeps the reference, not the value"
+    );
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(!String::from_utf8_lossy(stream).contains(secret));
+    }
+}
+
+#[test]
+fn a_missing_environment_variable_exits_3_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = start_toyset(Bugs::default());
+    let wl = workload_with_secret(dir.path(), addr);
+    let output = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args([
+            "run",
+            wl.to_str().unwrap(),
+            "--out",
+            dir.path().join("run").to_str().unwrap(),
+        ])
+        .env_remove("SB_E2E_TOKEN")
+        .output()
+        .expect("run splitbrain");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("SB_E2E_TOKEN") && stderr.contains("Authorization"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_interrupted_run_finishes_its_operations_and_still_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = start_toyset(Bugs::default());
+    let wl = workload(dir.path(), "set", addr, "60s");
+    let out = dir.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(["run", wl.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start splitbrain");
+    let history = out.join("history.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&history).map_or(0, |t| t.lines().count()) < 300 {
+        assert!(Instant::now() < deadline, "the run never wrote 300 events");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let started = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(kill.success());
+    let output = child.wait_with_output().expect("splitbrain exits");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped promptly, not after 60 s"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(out.join("results.json").exists());
+    let log = std::fs::read_to_string(out.join("run.log")).unwrap();
+    assert!(log.contains("interrupt signal received"), "{log}");
+    let text = std::fs::read_to_string(&history).unwrap();
+    let invokes = text.matches("\"type\":\"invoke\"").count();
+    let completions = text.lines().count() - 1 - invokes;
+    assert_eq!(
+        invokes, completions,
+        "every operation in flight completed before exit"
+    );
+}

@@ -431,6 +431,22 @@ fn fifo_outside_a_queue_is_refused() {
 }
 
 #[test]
+fn linearizable_sets_the_set_option_and_is_refused_elsewhere() {
+    let text = with_line("kind = \"set\"", "kind = \"set\"\nlinearizable = true");
+    let plan = Plan::from_toml(&text, Path::new("x.toml")).expect("valid");
+    assert_eq!(plan.model, Model::Set { linearizable: true });
+    assert_eq!(
+        parse(BASE).expect("valid").model,
+        Model::Set {
+            linearizable: false
+        }
+    );
+    let counter = with_line("kind = \"set\"", "kind = \"counter\"\nlinearizable = true");
+    let message = error(&counter);
+    assert_contains(&message, &["field model.linearizable", "set"]);
+}
+
+#[test]
 fn a_bad_name_and_a_bad_concurrency_are_refused() {
     let message = error(&with_line("name", "name = \"my set\""));
     assert_contains(

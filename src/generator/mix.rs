@@ -80,3 +80,44 @@ pub fn final_ops(model: &Model) -> Option<&'static str> {
         Model::UniqueIds => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn plan(seed: u64) -> Plan {
+        let text = include_str!("../../workloads/toyset-counter.toml");
+        let mut plan = Plan::from_toml(text, Path::new("toyset-counter.toml")).expect("valid");
+        plan.seed = seed;
+        plan
+    }
+
+    fn first(n: usize, seed: u64) -> Vec<(Name, Value)> {
+        let mut g = Generator::new(&plan(seed));
+        (0..n).map(|_| g.next_op()).collect()
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_operations_and_another_seed_does_not() {
+        assert_eq!(first(1000, 7), first(1000, 7));
+        assert_ne!(first(1000, 7), first(1000, 8));
+    }
+
+    #[test]
+    fn the_mix_and_the_value_range_are_followed() {
+        let ops = first(10_000, 1);
+        let adds = ops.iter().filter(|(f, _)| &**f == "add").count();
+        assert!(
+            (7_700..8_300).contains(&adds),
+            "about 80 % adds, got {adds}"
+        );
+        let plan = plan(1);
+        let ValueSpec::Range { min, max } = plan.values else {
+            panic!("a counter has a value range")
+        };
+        assert!(ops.iter().all(|(f, v)| &**f == "read" && v.is_nil()
+            || v.as_int().is_some_and(|i| (min..=max).contains(&i))));
+    }
+}
