@@ -343,24 +343,39 @@ fn a_workload_with_a_typo_exits_3_naming_the_line_and_field() {
     }
 }
 
+/// Starts `splitbrain run` in the background, its output captured.
+fn start_run(workload: &Path, out: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args([
+            "run",
+            workload.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start splitbrain")
+}
+
+/// Waits (at most 20 s) until the history file has `n` lines.
+fn wait_for_lines(history: &Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(history).map_or(0, |t| t.lines().count()) < n {
+        assert!(Instant::now() < deadline, "the run never wrote {n} events");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_killed_run_leaves_a_history_that_still_checks() {
     let dir = tempfile::tempdir().unwrap();
     let addr = start_toyset(Bugs::default());
     let wl = workload(dir.path(), "set", addr, "30s");
     let out = dir.path().join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
-        .args(["run", wl.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start splitbrain");
+    let mut child = start_run(&wl, &out);
     let history = out.join("history.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_to_string(&history).map_or(0, |t| t.lines().count()) < 500 {
-        assert!(Instant::now() < deadline, "the run never wrote 500 events");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_lines(&history, 500);
     child.kill().expect("SIGKILL splitbrain"); // std's kill is SIGKILL on Unix
     child.wait().expect("reap splitbrain");
     assert!(
@@ -467,18 +482,9 @@ fn an_interrupted_run_finishes_its_operations_and_still_checks() {
     let addr = start_toyset(Bugs::default());
     let wl = workload(dir.path(), "set", addr, "60s");
     let out = dir.path().join("run");
-    let child = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
-        .args(["run", wl.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start splitbrain");
+    let child = start_run(&wl, &out);
     let history = out.join("history.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_to_string(&history).map_or(0, |t| t.lines().count()) < 300 {
-        assert!(Instant::now() < deadline, "the run never wrote 300 events");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_lines(&history, 300);
     let started = Instant::now();
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
