@@ -12,8 +12,9 @@ use tokio::sync::watch;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
 use splitbrain::history::{FORMAT_VERSION, Header, read_history};
+use splitbrain::nemesis::{self, NemesisPlan, ProcessNodes};
 use splitbrain::report;
-use splitbrain::runner::{self, Recorder, RunDir, RunLog};
+use splitbrain::runner::{self, Nemesis, Recorder, RunDir, RunLog};
 use splitbrain::workload::Plan;
 
 #[derive(Parser)]
@@ -61,6 +62,11 @@ enum Command {
         /// Write results.json into this folder (default: reports/check/<history name>/<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Undo what a hard-killed run of this workload left behind (paused or running nodes).
+    Heal {
+        /// The workload file (TOML).
+        workload: PathBuf,
     },
     /// Check a workload file without running it.
     Validate {
@@ -113,6 +119,7 @@ pub fn main() -> u8 {
     };
     let outcome = match cli.command {
         Command::Validate { workload } => validate(&workload),
+        Command::Heal { workload } => heal(&workload),
         Command::Check {
             history,
             model,
@@ -245,13 +252,26 @@ async fn run(
         ClientError::Build { .. } => internal(e),
         _ => bad_input(e),
     })?;
-    client.preflight().await.map_err(unreachable)?;
-    let dir = match &out {
-        Some(path) => RunDir::create_at(path),
-        None => RunDir::create_under(reports, &plan.name),
-    }
-    .context("failed to create the run folder")
-    .map_err(internal)?;
+    let create_dir = || {
+        match &out {
+            Some(path) => RunDir::create_at(path),
+            None => RunDir::create_under(reports, &plan.name),
+        }
+        .context("failed to create the run folder")
+        .map_err(internal)
+    };
+    let (dir, nemesis) = match &plan.nemesis {
+        None => {
+            client.preflight().await.map_err(unreachable)?;
+            (create_dir()?, None)
+        }
+        Some(nemesis_plan) => {
+            let dir = create_dir()?;
+            let nemesis = start_nodes(&plan, nemesis_plan, &dir)?;
+            wait_until_ready(&client).await.map_err(unreachable)?; // on error, Drop stops the nodes
+            (dir, Some(nemesis))
+        }
+    };
     eprintln!("splitbrain: run folder {}", dir.path.display());
     std::fs::write(dir.workload(), &plan.source.text)
         .context("failed to copy the workload into the run folder")
@@ -272,7 +292,18 @@ async fn run(
         plan.seed,
         plan.target.base_url
     ));
-    let stats = record(&plan, client, recorder.clone(), log.clone()).await;
+    let stats = record(
+        &plan,
+        client,
+        nemesis.clone(),
+        recorder.clone(),
+        log.clone(),
+    )
+    .await;
+    if let Some(nemesis) = nemesis {
+        nemesis.nodes.shutdown();
+        log.line("nodes stopped");
+    }
     recorder
         .healthy()
         .context("failed to write history.jsonl")
@@ -300,14 +331,67 @@ async fn run(
 async fn record(
     plan: &Plan,
     client: HttpClient,
+    nemesis: Option<Arc<Nemesis>>,
     recorder: Arc<Recorder>,
     log: Arc<RunLog>,
 ) -> runner::RunStats {
     let (stop_tx, stop_rx) = watch::channel(false);
     let watcher = tokio::spawn(watch_signals(stop_tx, log.clone()));
-    let stats = runner::execute(plan, client, recorder, log, stop_rx).await;
+    let stats = runner::execute(plan, client, nemesis, recorder, log, stop_rx).await;
     watcher.abort();
     stats
+}
+
+/// Starts the workload's nodes (the process backend), refusing when a killed earlier run of
+/// the same workload left nodes behind.
+fn start_nodes(plan: &Plan, nemesis: &NemesisPlan, dir: &RunDir) -> Result<Arc<Nemesis>, Failure> {
+    let state = nemesis::state_path(&plan.name);
+    if state.exists() {
+        return Err(unreachable(anyhow!(
+            "an earlier run of {:?} left nodes behind ({}): run `splitbrain heal {}` first",
+            plan.name,
+            state.display(),
+            plan.source.path.display()
+        )));
+    }
+    let nodes = ProcessNodes::start(&nemesis.nodes, &dir.path.join("nodes"), state)
+        .context("failed to start the workload's nodes")
+        .map_err(unreachable)?;
+    Ok(Arc::new(Nemesis {
+        plan: nemesis.clone(),
+        nodes: Arc::new(nodes),
+        seed: plan.seed,
+    }))
+}
+
+/// Nodes splitbrain just started need a moment: preflight every 200 ms for up to 10 s.
+async fn wait_until_ready(client: &HttpClient) -> Result<(), ClientError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match client.preflight().await {
+            Ok(()) => return Ok(()),
+            Err(e) if std::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}
+
+fn heal(path: &Path) -> Result<Verdict, Failure> {
+    let plan = Plan::from_file(path).map_err(bad_input)?;
+    let state = nemesis::state_path(&plan.name);
+    let done = nemesis::heal_from_state(&state)
+        .context("failed to heal")
+        .map_err(unreachable)?;
+    if done.is_empty() {
+        println!(
+            "nothing to heal for {:?}: no run of it left anything behind",
+            plan.name
+        );
+    }
+    for line in done {
+        println!("healed {line}");
+    }
+    Ok(Verdict::Valid)
 }
 
 async fn watch_signals(stop: watch::Sender<bool>, log: Arc<RunLog>) {

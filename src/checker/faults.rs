@@ -53,14 +53,22 @@ struct Window {
 }
 
 impl Window {
-    /// `partition [n1 n2] | [n3] from 12.0 s to 27.0 s`.
+    /// `partition [n1 n2] | [n3] from 12.0 s to 27.0 s`, `pause [n1] from 4.0 s to 6.0 s`.
     fn describe(&self) -> String {
         let name = if self.name.is_empty() {
             "fault"
         } else {
             &self.name
         };
-        let value = match &self.value {
+        // splitbrain's own nemesis writes `{"nodes": [...], "applied": ...}`: the nodes say it.
+        let nodes = match &self.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some("nodes"))
+                .map(|(_, v)| v),
+            _ => None,
+        };
+        let value = match nodes.unwrap_or(&self.value) {
             Value::Nil => String::new(),
             Value::List(items) if items.iter().all(|i| i.as_list().is_some()) => {
                 let parts: Vec<String> = items.iter().map(bare).collect();
@@ -263,6 +271,24 @@ mod tests {
         let windows = fault_windows(&history(&script).nemesis);
         assert_eq!(windows.len(), 1);
         assert_eq!(windows[0].end, Some(2 * S));
+    }
+
+    #[test]
+    fn splitbrains_own_fault_values_are_described_by_their_nodes() {
+        let value = Value::Map(Box::new([
+            (
+                Value::from("nodes"),
+                Value::list([Value::from("n1"), Value::from("n3")]),
+            ),
+            (Value::from("applied"), Value::from("SIGSTOP")),
+        ]));
+        let window = Window {
+            name: "pause".into(),
+            value,
+            start: 4 * S,
+            end: Some(6 * S),
+        };
+        assert_eq!(window.describe(), "pause [n1 n3] from 4.0 s to 6.0 s");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::generator::{Generator, final_ops};
 use crate::history::{EventKind, Name, Process, Value};
 use crate::workload::Plan;
 
+use super::nemesis::Nemesis;
 use super::progress::Progress;
 use super::rate::Arrivals;
 use super::recorder::{Record, Recorder};
@@ -62,6 +63,7 @@ impl Worker {
 pub async fn execute(
     plan: &Plan,
     client: HttpClient,
+    nemesis: Option<Arc<Nemesis>>,
     recorder: Arc<Recorder>,
     log: Arc<RunLog>,
     stop: watch::Receiver<bool>,
@@ -86,7 +88,20 @@ pub async fn execute(
     let arrivals = plan
         .rate
         .map(|r| Arc::new(Arrivals::new(Instant::now(), r)));
-    let workers = main_phase(&ctx, arrivals.clone(), stop.clone()).await;
+    let deadline = Instant::now() + plan.time_limit;
+    let faults = nemesis.map(|nemesis| {
+        let (recorder, log, stop) = (ctx.recorder.clone(), ctx.log.clone(), stop.clone());
+        tokio::spawn(async move {
+            super::nemesis::run(&nemesis, recorder, log, started, deadline, stop).await;
+        })
+    });
+    let workers = main_phase(&ctx, arrivals.clone(), deadline, stop.clone()).await;
+    if let Some(faults) = faults {
+        // It heals everything before it returns; a panic inside it still heals, by Drop.
+        if let Err(e) = faults.await {
+            ctx.log.line(format!("nemesis task failed: {e}"));
+        }
+    }
     ctx.recorder.sync();
     let interrupted = *stop.borrow();
     if interrupted {
@@ -121,9 +136,9 @@ async fn flush_every_100ms(recorder: Arc<Recorder>) {
 async fn main_phase(
     ctx: &Arc<Ctx>,
     arrivals: Option<Arc<Arrivals>>,
+    deadline: Instant,
     stop: watch::Receiver<bool>,
 ) -> Vec<Worker> {
-    let deadline = Instant::now() + ctx.plan.time_limit;
     let concurrency = ctx.plan.concurrency as u64;
     let tasks: Vec<_> = (0..concurrency)
         .map(|w| {

@@ -2,6 +2,7 @@
 //! happens, the phases of a run, and the run folder it all lands in.
 
 mod execute;
+mod nemesis;
 mod progress;
 mod rate;
 mod recorder;
@@ -9,6 +10,7 @@ mod run_dir;
 mod run_log;
 
 pub use execute::{RunStats, execute};
+pub use nemesis::Nemesis;
 pub use rate::Arrivals;
 pub use recorder::{Counts, Record, Recorder};
 pub use run_dir::{RunDir, timestamp};

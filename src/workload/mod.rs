@@ -3,6 +3,7 @@
 
 mod env;
 mod error;
+mod nemesis;
 mod plan;
 mod raw;
 mod template;

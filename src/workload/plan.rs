@@ -30,6 +30,8 @@ pub struct Plan {
     /// The HTTP request for each of the model's operations, by operation name (`f`).
     pub ops: BTreeMap<String, HttpOp>,
     pub phases: Phases,
+    /// Faults to inject during the main phase, and the nodes they land on; `None` = no faults.
+    pub nemesis: Option<crate::nemesis::NemesisPlan>,
     /// Where the workload came from, kept verbatim for the run folder and the history header.
     pub source: Source,
 }

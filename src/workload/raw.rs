@@ -23,6 +23,41 @@ pub struct RawWorkload {
     pub target: Spanned<RawTarget>,
     pub model: Spanned<RawModel>,
     pub phases: Option<Spanned<RawPhases>>,
+    /// `[[nodes]]`: processes splitbrain starts and owns (the nemesis' process backend).
+    pub nodes: Option<Vec<Spanned<RawNode>>>,
+    /// Not `Spanned`: toml cannot span a table made implicitly by `[[nemesis.timeline]]`.
+    pub nemesis: Option<RawNemesis>,
+}
+
+/// `[[nodes]]`: one node of the system under test that splitbrain starts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    pub name: Spanned<String>,
+    pub command: Spanned<Vec<Spanned<String>>>,
+}
+
+/// `[nemesis]`: which faults, on which nodes, when.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNemesis {
+    pub faults: Option<Spanned<Vec<Spanned<String>>>>,
+    pub target: Option<Spanned<String>>,
+    pub nodes: Option<Spanned<Vec<Spanned<String>>>>,
+    pub interval: Option<Spanned<String>>,
+    pub duration: Option<Spanned<String>>,
+    pub timeline: Option<Vec<Spanned<RawStep>>>,
+}
+
+/// `[[nemesis.timeline]]`: one fault at a fixed time.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub at: Spanned<String>,
+    pub fault: Spanned<String>,
+    pub duration: Spanned<String>,
+    pub target: Option<Spanned<String>>,
+    pub nodes: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[target]`: where requests go.

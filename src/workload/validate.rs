@@ -67,6 +67,7 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
     let ops = check_ops(cx, &raw_model, &model, model_span)?;
     let mix = check_mix(cx, &raw_model, &model)?;
     let phases = check_phases(cx, raw.phases.as_ref().map(Spanned::get_ref))?;
+    let nemesis = super::nemesis::check(cx, raw.nodes, raw.nemesis, time_limit)?;
     Ok(Plan {
         name,
         seed,
@@ -79,6 +80,7 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
         values,
         ops,
         phases,
+        nemesis,
         source,
     })
 }
@@ -614,14 +616,24 @@ fn quoted_list(names: &[&str]) -> String {
 }
 
 /// The file being validated, to turn spans into line and column.
-struct Cx<'a> {
+pub(super) struct Cx<'a> {
     path: &'a Path,
     text: &'a str,
 }
 
 impl Cx<'_> {
-    fn at<T>(&self, value: &Spanned<T>, field: &str, message: impl Into<String>) -> WorkloadError {
+    pub(super) fn at<T>(
+        &self,
+        value: &Spanned<T>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> WorkloadError {
         self.span(Some(value.span()), field, message.into())
+    }
+
+    /// An error naming a field that is not in the file (a default that does not fit).
+    pub(super) fn plain(&self, field: &str, message: &str) -> WorkloadError {
+        self.span(None, field, message.to_owned())
     }
 
     fn span(&self, span: Option<Range<usize>>, field: &str, message: String) -> WorkloadError {
@@ -658,7 +670,7 @@ impl Cx<'_> {
         self.span(e.span(), &field, message)
     }
 
-    fn duration(
+    pub(super) fn duration(
         &self,
         text: &Spanned<String>,
         field: &str,

@@ -1,0 +1,184 @@
+//! What the workload asks of the nemesis: which faults, on which nodes, when, for how long.
+//! Validated by `workload`; executed by the runner's nemesis task through a backend.
+
+use std::fmt;
+use std::time::Duration;
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+/// A fault the nemesis can inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    /// SIGKILL the node's process; restart it when the fault ends.
+    Kill,
+    /// Freeze the node (SIGSTOP); resume it (SIGCONT) when the fault ends.
+    Pause,
+    /// Stop the node gracefully (SIGTERM, then SIGKILL after 5 s); start it when the fault ends.
+    Restart,
+}
+
+impl FaultKind {
+    /// Every fault name the process backend supports, for error messages.
+    pub const NAMES: &'static [&'static str] = &["kill", "pause", "restart"];
+
+    /// Faults the issue names that need a backend not built yet.
+    pub const PLANNED: &'static [&'static str] = &["partition", "slow"];
+
+    pub fn from_name(name: &str) -> Option<FaultKind> {
+        match name {
+            "kill" => Some(FaultKind::Kill),
+            "pause" => Some(FaultKind::Pause),
+            "restart" => Some(FaultKind::Restart),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Kill => "kill",
+            FaultKind::Pause => "pause",
+            FaultKind::Restart => "restart",
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which nodes a fault hits (Jepsen's node specs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// One node, chosen at random.
+    One,
+    /// Fewer than half, at least one, chosen at random.
+    Minority,
+    /// More than half, chosen at random.
+    Majority,
+    All,
+    /// These nodes, by name.
+    Nodes(Vec<String>),
+}
+
+impl Target {
+    pub const NAMES: &'static [&'static str] = &["one", "minority", "majority", "all"];
+
+    pub fn from_name(name: &str) -> Option<Target> {
+        match name {
+            "one" => Some(Target::One),
+            "minority" => Some(Target::Minority),
+            "majority" => Some(Target::Majority),
+            "all" => Some(Target::All),
+            _ => None,
+        }
+    }
+
+    /// The nodes this target picks from `nodes`, in the order of `nodes`.
+    pub fn select(&self, nodes: &[String], rng: &mut impl Rng) -> Vec<String> {
+        let n = nodes.len();
+        let count = match self {
+            Target::One => 1.min(n),
+            Target::Minority => (n.saturating_sub(1) / 2).max(1).min(n),
+            Target::Majority => n / 2 + 1,
+            Target::All => n,
+            Target::Nodes(names) => {
+                return nodes
+                    .iter()
+                    .filter(|n| names.contains(n))
+                    .cloned()
+                    .collect();
+            }
+        };
+        let mut picked: Vec<usize> = (0..n).collect();
+        picked.shuffle(rng);
+        picked.truncate(count.min(n));
+        picked.sort_unstable();
+        picked.into_iter().map(|i| nodes[i].clone()).collect()
+    }
+}
+
+/// One step of an explicit timeline: at `at` after the run starts, inject `fault` on `target`
+/// for `duration`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub at: Duration,
+    pub fault: FaultKind,
+    pub target: Target,
+    pub duration: Duration,
+}
+
+/// When faults happen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// Jepsen's default shape: wait `interval`, inject a fault drawn from `faults` on `target`
+    /// for `duration`, heal, repeat until the main phase ends.
+    Random {
+        faults: Vec<FaultKind>,
+        target: Target,
+        interval: Duration,
+        duration: Duration,
+    },
+    /// Exactly these steps, in order of `at`.
+    Timeline(Vec<Step>),
+}
+
+/// A node splitbrain starts and owns (the process backend).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSpec {
+    pub name: String,
+    /// Program and arguments (no shell).
+    pub command: Vec<String>,
+}
+
+/// The nemesis part of a plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NemesisPlan {
+    pub nodes: Vec<NodeSpec>,
+    pub schedule: Schedule,
+}
+
+impl NemesisPlan {
+    pub fn node_names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    fn nodes(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("n{i}")).collect()
+    }
+
+    #[test]
+    fn targets_pick_the_sizes_jepsen_does() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let five = nodes(5);
+        assert_eq!(Target::One.select(&five, &mut rng).len(), 1);
+        assert_eq!(Target::Minority.select(&five, &mut rng).len(), 2);
+        assert_eq!(Target::Majority.select(&five, &mut rng).len(), 3);
+        assert_eq!(Target::All.select(&five, &mut rng), five);
+        assert_eq!(Target::Minority.select(&nodes(1), &mut rng).len(), 1);
+        let named = Target::Nodes(vec!["n4".into(), "n2".into()]);
+        assert_eq!(named.select(&five, &mut rng), ["n2", "n4"]);
+    }
+
+    #[test]
+    fn the_same_seed_picks_the_same_nodes() {
+        let pick = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            (0..20)
+                .map(|_| Target::Minority.select(&nodes(7), &mut rng))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pick(3), pick(3));
+        assert_ne!(pick(3), pick(4));
+    }
+}

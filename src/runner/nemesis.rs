@@ -1,0 +1,226 @@
+//! The nemesis task: follows the schedule during the main phase, injects each fault through
+//! the backend, and records every start and heal as `nemesis` events (`start-kill` invoke,
+//! then info with what was done; `stop-kill` likewise), the convention `checker::faults`
+//! reads. Whatever ends the main phase (its deadline, Ctrl-C), every fault is healed before
+//! this task returns.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::history::{EventKind, Name, Process, Value};
+use crate::nemesis::{FaultKind, NemesisPlan, ProcessNodes, Schedule, Step};
+
+use super::recorder::{Record, Recorder};
+use super::run_log::RunLog;
+
+/// A nemesis ready to run: its plan and the nodes it acts on.
+#[derive(Debug)]
+pub struct Nemesis {
+    pub plan: NemesisPlan,
+    pub nodes: Arc<ProcessNodes>,
+    /// The run's seed; the nemesis draws from its own stream of it.
+    pub seed: u64,
+}
+
+/// What the task needs from the run.
+#[derive(Clone)]
+struct Ctx {
+    nodes: Arc<ProcessNodes>,
+    names: Vec<String>,
+    recorder: Arc<Recorder>,
+    log: Arc<RunLog>,
+}
+
+/// Runs the schedule until `deadline` or a stop, then heals everything.
+pub async fn run(
+    nemesis: &Nemesis,
+    recorder: Arc<Recorder>,
+    log: Arc<RunLog>,
+    start: Instant,
+    deadline: Instant,
+    stop: watch::Receiver<bool>,
+) {
+    let ctx = Ctx {
+        nodes: nemesis.nodes.clone(),
+        names: nemesis.plan.node_names(),
+        recorder,
+        log,
+    };
+    // Its own stream, so adding a fault does not change the workload's operations.
+    let mut rng = ChaCha8Rng::seed_from_u64(nemesis.seed ^ 0x006e_656d_6573_6973);
+    match &nemesis.plan.schedule {
+        Schedule::Random {
+            faults,
+            target,
+            interval,
+            duration,
+        } => loop {
+            if !pause(*interval, deadline, stop.clone()).await {
+                break;
+            }
+            let fault = faults[rng.gen_range(0..faults.len())];
+            let nodes = target.select(&ctx.names, &mut rng);
+            strike(&ctx, fault, nodes, *duration, deadline, stop.clone()).await;
+        },
+        Schedule::Timeline(steps) => timeline(&ctx, steps, start, deadline, stop, &mut rng).await,
+    }
+    heal_everything(&ctx).await;
+}
+
+async fn timeline(
+    ctx: &Ctx,
+    steps: &[Step],
+    start: Instant,
+    deadline: Instant,
+    stop: watch::Receiver<bool>,
+    rng: &mut ChaCha8Rng,
+) {
+    // Steps may overlap, so each waits for its own time.
+    let tasks: Vec<_> = steps
+        .iter()
+        .map(|step| {
+            let nodes = step.target.select(&ctx.names, rng);
+            let (ctx, step, stop) = (ctx.clone(), step.clone(), stop.clone());
+            tokio::spawn(async move {
+                let wait = (start + step.at).saturating_duration_since(Instant::now());
+                if pause(wait, deadline, stop.clone()).await {
+                    strike(&ctx, step.fault, nodes, step.duration, deadline, stop).await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+/// Sleeps `d`, cut short by the deadline or a stop; `true` if it slept the whole time.
+async fn pause(d: Duration, deadline: Instant, mut stop: watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return false;
+    }
+    let wanted = Instant::now() + d;
+    tokio::select! {
+        _ = tokio::time::sleep_until(wanted.min(deadline).into()) => wanted < deadline,
+        _ = stop.changed() => false,
+    }
+}
+
+/// One fault: inject, hold for `duration` (or until the deadline / a stop), heal.
+async fn strike(
+    ctx: &Ctx,
+    fault: FaultKind,
+    nodes: Vec<String>,
+    duration: Duration,
+    deadline: Instant,
+    stop: watch::Receiver<bool>,
+) {
+    if nodes.is_empty() {
+        return;
+    }
+    let f: Name = format!("start-{fault}").into();
+    record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
+    let injected = {
+        let (backend, nodes) = (ctx.nodes.clone(), nodes.clone());
+        tokio::task::spawn_blocking(move || backend.inject(fault, &nodes)).await
+    };
+    match injected {
+        Ok(Ok(done)) => {
+            ctx.log.line(format!("nemesis: {fault} {nodes:?}: {done}"));
+            record(
+                ctx,
+                EventKind::Info,
+                &f,
+                json!({ "nodes": nodes, "applied": done }),
+                None,
+            );
+        }
+        Ok(Err(e)) => {
+            ctx.log
+                .line(format!("nemesis: {fault} {nodes:?} failed: {e}"));
+            record(
+                ctx,
+                EventKind::Info,
+                &f,
+                json!({ "nodes": nodes }),
+                Some(e.to_string()),
+            );
+        }
+        Err(e) => record(
+            ctx,
+            EventKind::Info,
+            &f,
+            json!({ "nodes": nodes }),
+            Some(e.to_string()),
+        ),
+    }
+    pause(duration, deadline, stop).await;
+    heal(ctx, fault, nodes).await;
+}
+
+async fn heal(ctx: &Ctx, fault: FaultKind, nodes: Vec<String>) {
+    let f: Name = format!("stop-{fault}").into();
+    record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
+    let healed = {
+        let (backend, nodes) = (ctx.nodes.clone(), nodes.clone());
+        tokio::task::spawn_blocking(move || backend.heal(fault, &nodes)).await
+    };
+    let (value, error) = match healed {
+        Ok(Ok(done)) => (json!({ "nodes": nodes, "healed": done }), None),
+        Ok(Err(e)) => (json!({ "nodes": nodes }), Some(e.to_string())),
+        Err(e) => (json!({ "nodes": nodes }), Some(e.to_string())),
+    };
+    ctx.log.line(format!(
+        "nemesis: healed {fault} {nodes:?}: {value} {error:?}"
+    ));
+    record(ctx, EventKind::Info, &f, value, error);
+}
+
+/// The end of the fault phase: whatever is still broken is healed, and said so.
+async fn heal_everything(ctx: &Ctx) {
+    let backend = ctx.nodes.clone();
+    let healed = tokio::task::spawn_blocking(move || backend.heal_all()).await;
+    match healed {
+        Ok(Ok(names)) if names.is_empty() => {}
+        Ok(Ok(names)) => {
+            ctx.log.line(format!(
+                "nemesis: healed at the end of the fault phase: {names:?}"
+            ));
+            record(
+                ctx,
+                EventKind::Info,
+                &"heal".into(),
+                json!({ "nodes": names }),
+                None,
+            );
+        }
+        Ok(Err(e)) => {
+            ctx.log.line(format!(
+                "nemesis: FAILED to heal at the end of the fault phase: {e}"
+            ));
+            record(
+                ctx,
+                EventKind::Info,
+                &"heal".into(),
+                json!(null),
+                Some(e.to_string()),
+            );
+        }
+        Err(e) => ctx.log.line(format!("nemesis: FAILED to heal: {e}")),
+    }
+}
+
+fn record(ctx: &Ctx, kind: EventKind, f: &Name, value: serde_json::Value, error: Option<String>) {
+    ctx.recorder.record(Record {
+        process: Process::Nemesis,
+        kind,
+        f,
+        value: Value::from_json(&value),
+        error,
+    });
+}
