@@ -8,6 +8,7 @@ pub mod checker;
 pub mod client;
 pub mod generator;
 pub mod history;
+pub mod nemesis;
 pub mod report;
 pub mod runner;
 pub mod workload;

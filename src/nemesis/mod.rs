@@ -1,0 +1,3 @@
+//! The nemesis: faults and where they land.
+
+pub mod proxy;
