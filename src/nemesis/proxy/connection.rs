@@ -202,13 +202,21 @@ async fn write_chunks(
 ) -> io::Result<()> {
     let mut next_free = Instant::now();
     while let Some(chunk) = rx.recv().await {
-        sleep_until(chunk.due).await;
+        wait_until(chunk.due).await;
         if toxics.borrow().blackholes(direction) {
             continue; // blackholed while it waited
         }
         write_paced(to, &chunk.bytes, direction, &toxics, &mut next_free).await?;
     }
     to.shutdown().await
+}
+
+/// Sleeps until `deadline`, or not at all if it has passed: tokio's timer would otherwise
+/// round a past deadline up to its next 1 ms tick, which on loopback is 50 times a round trip.
+async fn wait_until(deadline: Instant) {
+    if deadline > Instant::now() {
+        sleep_until(deadline).await;
+    }
 }
 
 /// Writes `bytes`, in slices of [`BANDWIDTH_TICK`]'s worth while a bandwidth toxic covers
@@ -233,7 +241,7 @@ async fn write_paced(
             .len()
             .min(usize::try_from(per_tick.max(1)).unwrap_or(usize::MAX));
         let start = (*next_free).max(Instant::now());
-        sleep_until(start).await;
+        wait_until(start).await;
         to.write_all(&bytes[..len]).await?;
         *next_free = start + Duration::from_secs_f64(len as f64 / rate as f64);
         bytes = &bytes[len..];
