@@ -1,9 +1,12 @@
-//! The nemesis: which faults, when, on which nodes (`plan`), and where they land (`process`:
-//! local processes splitbrain starts). Every fault it starts is healed: at the end of the
+//! The nemesis: which faults, when, on which nodes (`plan`), and where they land: `process`
+//! (local processes splitbrain starts), `command` (shell hooks for staging), `proxy` (a TCP
+//! fault proxy for slow and broken links). Every fault it starts is healed: at the end of the
 //! fault phase, on Ctrl-C / SIGTERM, on panic (`Drop`), and by `splitbrain heal`.
 
+pub mod command;
 mod plan;
 mod process;
+pub mod proxy;
 
 pub use plan::{FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target};
 pub use process::{ProcessNodes, State, StateNode, heal_from_state};
