@@ -2,6 +2,7 @@
 //! place that turns errors into exit codes (DESIGN.md, "Exit codes"):
 //! 0 valid · 1 anomalies · 2 unknown · 3 bad input · 4 system under test unreachable.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,9 +13,10 @@ use tokio::sync::watch;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
 use splitbrain::history::{FORMAT_VERSION, Header, read_history};
-use splitbrain::nemesis::{self, NemesisPlan, ProcessNodes};
+use splitbrain::nemesis::command::Hook;
+use splitbrain::nemesis::{self, Backend, FaultKind, NemesisPlan, NodeSpec, ProcessNodes};
 use splitbrain::report;
-use splitbrain::runner::{self, Nemesis, Recorder, RunDir, RunLog};
+use splitbrain::runner::{self, Faults, Nemesis, Recorder, RunDir, RunLog};
 use splitbrain::workload::Plan;
 
 #[derive(Parser)]
@@ -265,12 +267,24 @@ async fn run(
             client.preflight().await.map_err(unreachable)?;
             (create_dir()?, None)
         }
-        Some(nemesis_plan) => {
-            let dir = create_dir()?;
-            let nemesis = start_nodes(&plan, nemesis_plan, &dir)?;
-            wait_until_ready(&client).await.map_err(unreachable)?; // on error, Drop stops the nodes
-            (dir, Some(nemesis))
-        }
+        Some(nemesis_plan) => match &nemesis_plan.backend {
+            Backend::Process(specs) => {
+                let dir = create_dir()?;
+                let nodes = start_nodes(&plan, specs, &dir)?;
+                // On error, dropping the nodes stops them.
+                wait_until_ready(&client).await.map_err(unreachable)?;
+                let faults = Faults::Process(nodes);
+                (dir, Some(nemesis_for(&plan, nemesis_plan, faults)))
+            }
+            Backend::Command { hooks, .. } => {
+                client.preflight().await.map_err(unreachable)?;
+                let faults = Faults::Hooks(Arc::new(hooks.clone()));
+                (
+                    create_dir()?,
+                    Some(nemesis_for(&plan, nemesis_plan, faults)),
+                )
+            }
+        },
     };
     eprintln!("splitbrain: run folder {}", dir.path.display());
     std::fs::write(dir.workload(), &plan.source.text)
@@ -300,8 +314,8 @@ async fn run(
         log.clone(),
     )
     .await;
-    if let Some(nemesis) = nemesis {
-        nemesis.nodes.shutdown();
+    if let Some(Faults::Process(nodes)) = nemesis.as_ref().map(|n| &n.faults) {
+        nodes.shutdown();
         log.line("nodes stopped");
     }
     recorder
@@ -342,9 +356,21 @@ async fn record(
     stats
 }
 
+fn nemesis_for(plan: &Plan, nemesis: &NemesisPlan, faults: Faults) -> Arc<Nemesis> {
+    Arc::new(Nemesis {
+        plan: nemesis.clone(),
+        faults,
+        seed: plan.seed,
+    })
+}
+
 /// Starts the workload's nodes (the process backend), refusing when a killed earlier run of
 /// the same workload left nodes behind.
-fn start_nodes(plan: &Plan, nemesis: &NemesisPlan, dir: &RunDir) -> Result<Arc<Nemesis>, Failure> {
+fn start_nodes(
+    plan: &Plan,
+    specs: &[NodeSpec],
+    dir: &RunDir,
+) -> Result<Arc<ProcessNodes>, Failure> {
     let state = nemesis::state_path(&plan.name);
     if state.exists() {
         return Err(unreachable(anyhow!(
@@ -354,14 +380,10 @@ fn start_nodes(plan: &Plan, nemesis: &NemesisPlan, dir: &RunDir) -> Result<Arc<N
             plan.source.path.display()
         )));
     }
-    let nodes = ProcessNodes::start(&nemesis.nodes, &dir.path.join("nodes"), state)
+    let nodes = ProcessNodes::start(specs, &dir.path.join("nodes"), state)
         .context("failed to start the workload's nodes")
         .map_err(unreachable)?;
-    Ok(Arc::new(Nemesis {
-        plan: nemesis.clone(),
-        nodes: Arc::new(nodes),
-        seed: plan.seed,
-    }))
+    Ok(Arc::new(nodes))
 }
 
 /// Nodes splitbrain just started need a moment: preflight every 200 ms for up to 10 s.
@@ -378,6 +400,13 @@ async fn wait_until_ready(client: &HttpClient) -> Result<(), ClientError> {
 
 fn heal(path: &Path) -> Result<Verdict, Failure> {
     let plan = Plan::from_file(path).map_err(bad_input)?;
+    if let Some(NemesisPlan {
+        backend: Backend::Command { nodes, hooks },
+        ..
+    }) = &plan.nemesis
+    {
+        return heal_hooks(nodes, hooks);
+    }
     let state = nemesis::state_path(&plan.name);
     let done = nemesis::heal_from_state(&state)
         .context("failed to heal")
@@ -392,6 +421,31 @@ fn heal(path: &Path) -> Result<Verdict, Failure> {
         println!("healed {line}");
     }
     Ok(Verdict::Valid)
+}
+
+/// `heal` for command hooks: splitbrain cannot know which faults a dead run left, so it runs
+/// every fault's heal command on every node (heal commands must be safe to run when their
+/// fault is not active).
+fn heal_hooks(nodes: &[String], hooks: &BTreeMap<FaultKind, Hook>) -> Result<Verdict, Failure> {
+    let rt = tokio::runtime::Runtime::new()
+        .context("failed to start the async runtime")
+        .map_err(internal)?;
+    let mut failed = None;
+    for (fault, hook) in hooks {
+        for run in rt.block_on(hook.heal_each(nodes, &[], &[])) {
+            match run {
+                Ok(run) => println!("healed {fault}: `{}` exit {:?}", run.command, run.status),
+                Err(e) => {
+                    eprintln!("splitbrain: {e}");
+                    failed = Some(e);
+                }
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(unreachable(anyhow!("failed to heal every fault: {e}"))),
+        None => Ok(Verdict::Valid),
+    }
 }
 
 async fn watch_signals(stop: watch::Sender<bool>, log: Arc<RunLog>) {

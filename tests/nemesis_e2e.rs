@@ -329,3 +329,108 @@ fn bad_nemesis_input_is_refused_before_anything_starts() {
         );
     }
 }
+
+#[test]
+fn command_hooks_pause_a_node_splitbrain_did_not_start_and_heal_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut node = Command::new(toyset_bin())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start toyset as 'staging'");
+    let pids = dir.path().join("pids");
+    std::fs::create_dir(&pids).unwrap();
+    std::fs::write(pids.join("staging-1"), node.id().to_string()).unwrap();
+    let nemesis = format!(
+        "[nemesis]\nfaults = [\"pause\"]\ninterval = \"1s\"\nduration = \"1s\"\n\
+         [nemesis.hooks.pause]\nstart = \"kill -STOP $(cat {p}/{{{{node}}}})\"\n\
+         heal = \"kill -CONT $(cat {p}/{{{{node}}}})\"\ntimeout = \"5s\"",
+        p = pids.display()
+    );
+    let wl = workload(dir.path(), "e2e-hooks", "4s", &nemesis);
+    // Point the workload at the toyset started above, and make its node a staging node.
+    staging_nodes(&wl);
+    let text = use_port(&std::fs::read_to_string(&wl).unwrap(), port);
+    std::fs::write(&wl, text).unwrap();
+
+    let out = dir.path().join("run");
+    let output = splitbrain(&["run", wl.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let state = proc_state(i64::from(node.id()));
+    node.kill().unwrap();
+    node.wait().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let started = nemesis_events(&out, "info", "start-pause");
+    assert!(!started.is_empty());
+    assert!(started[0]["error"].is_null(), "{started:?}");
+    let run = &started[0]["value"]["applied"][0];
+    assert_eq!(run["status"], 0, "{run}");
+    assert!(
+        run["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("kill -STOP $(cat"),
+        "{run}"
+    );
+    assert_eq!(
+        nemesis_events(&out, "info", "stop-pause").len(),
+        started.len()
+    );
+    assert!(
+        matches!(state, Some('S' | 'R')),
+        "the node runs on, not frozen: {state:?}"
+    );
+    let infos = history_lines(&out)
+        .iter()
+        .filter(|e| e["type"] == "info" && e["process"] != "nemesis")
+        .count();
+    assert!(infos > 0, "requests to the paused node timed out as info");
+}
+
+/// `workload` picks its own port; put `port` in its place everywhere.
+fn use_port(text: &str, port: u16) -> String {
+    let at = text.find("http://127.0.0.1:").expect("a base_url") + "http://127.0.0.1:".len();
+    let old: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    text.replace(&format!("127.0.0.1:{old}"), &format!("127.0.0.1:{port}"))
+}
+
+/// Makes the workload's node one splitbrain does not start (`staging-1`, no command).
+fn staging_nodes(wl: &Path) {
+    let text = std::fs::read_to_string(wl).unwrap();
+    let start = text.find("[[nodes]]").unwrap();
+    let end = text[start..].find("\n\n").unwrap() + start;
+    let text = text.replace(&text[start..end], "[[nodes]]\nname = \"staging-1\"");
+    std::fs::write(wl, text).unwrap();
+}
+
+#[test]
+fn bad_hooks_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[nemesis]\nfaults = [\"partition\"]\n[nemesis.hooks.pause]\nstart = \"true\"\nheal = \"true\"",
+            "expected a [nemesis.hooks.partition] table",
+        ),
+        (
+            "[nemesis]\nfaults = [\"pause\"]\n[nemesis.hooks.pause]\nstart = \"kill {{nod}}\"\nheal = \"true\"",
+            "nod",
+        ),
+    ];
+    for (i, (nemesis, expected)) in cases.iter().enumerate() {
+        let wl = workload(dir.path(), &format!("e2e-bad-hooks-{i}"), "5s", nemesis);
+        staging_nodes(&wl);
+        let output = splitbrain(&["validate", wl.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{nemesis}: {stderr}");
+        assert!(stderr.contains(expected), "{nemesis}: {stderr}");
+        assert!(stderr.contains("nemesis."), "names the field: {stderr}");
+    }
+}

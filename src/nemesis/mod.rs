@@ -8,7 +8,7 @@ mod plan;
 mod process;
 pub mod proxy;
 
-pub use plan::{FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target};
+pub use plan::{Backend, FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target};
 pub use process::{ProcessNodes, State, StateNode, heal_from_state};
 
 /// A fault that could not be started or healed.
@@ -20,6 +20,10 @@ pub enum NemesisError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "failed to inject {fault}: the process backend cannot (validation should have said so)"
+    )]
+    Unsupported { fault: &'static str },
     #[error("failed to send {signal} to process group {pid}: {reason}")]
     Signal {
         signal: String,

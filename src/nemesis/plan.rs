@@ -1,14 +1,17 @@
 //! What the workload asks of the nemesis: which faults, on which nodes, when, for how long.
 //! Validated by `workload`; executed by the runner's nemesis task through a backend.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use rand::Rng;
 use rand::seq::SliceRandom;
 
+use super::command::Hook;
+
 /// A fault the nemesis can inject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
     /// SIGKILL the node's process; restart it when the fault ends.
     Kill,
@@ -16,20 +19,27 @@ pub enum FaultKind {
     Pause,
     /// Stop the node gracefully (SIGTERM, then SIGKILL after 5 s); start it when the fault ends.
     Restart,
+    /// Cut the network between the affected nodes and their peers (command hooks only, so far).
+    Partition,
+    /// Slow or lossy links (command hooks only, so far).
+    Slow,
 }
 
 impl FaultKind {
-    /// Every fault name the process backend supports, for error messages.
-    pub const NAMES: &'static [&'static str] = &["kill", "pause", "restart"];
+    /// Every fault name, for error messages.
+    pub const NAMES: &'static [&'static str] = &["kill", "pause", "restart", "partition", "slow"];
 
-    /// Faults the issue names that need a backend not built yet.
-    pub const PLANNED: &'static [&'static str] = &["partition", "slow"];
+    /// The faults the process backend can inject itself.
+    pub const PROCESS: &'static [FaultKind] =
+        &[FaultKind::Kill, FaultKind::Pause, FaultKind::Restart];
 
     pub fn from_name(name: &str) -> Option<FaultKind> {
         match name {
             "kill" => Some(FaultKind::Kill),
             "pause" => Some(FaultKind::Pause),
             "restart" => Some(FaultKind::Restart),
+            "partition" => Some(FaultKind::Partition),
+            "slow" => Some(FaultKind::Slow),
             _ => None,
         }
     }
@@ -39,6 +49,8 @@ impl FaultKind {
             FaultKind::Kill => "kill",
             FaultKind::Pause => "pause",
             FaultKind::Restart => "restart",
+            FaultKind::Partition => "partition",
+            FaultKind::Slow => "slow",
         }
     }
 }
@@ -133,16 +145,32 @@ pub struct NodeSpec {
     pub command: Vec<String>,
 }
 
+/// Where faults land.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// Nodes splitbrain starts itself and signals.
+    Process(Vec<NodeSpec>),
+    /// Nodes splitbrain cannot reach itself (staging): each fault is a start and a heal shell
+    /// command.
+    Command {
+        nodes: Vec<String>,
+        hooks: BTreeMap<FaultKind, Hook>,
+    },
+}
+
 /// The nemesis part of a plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct NemesisPlan {
-    pub nodes: Vec<NodeSpec>,
+    pub backend: Backend,
     pub schedule: Schedule,
 }
 
 impl NemesisPlan {
     pub fn node_names(&self) -> Vec<String> {
-        self.nodes.iter().map(|n| n.name.clone()).collect()
+        match &self.backend {
+            Backend::Process(nodes) => nodes.iter().map(|n| n.name.clone()).collect(),
+            Backend::Command { nodes, .. } => nodes.clone(),
+        }
     }
 }
 

@@ -128,6 +128,11 @@ impl ProcessNodes {
                 }
                 FaultKind::Kill => node.stop(Signal::SIGKILL, Duration::ZERO),
                 FaultKind::Restart => node.stop(Signal::SIGTERM, GRACE),
+                other => {
+                    return Err(NemesisError::Unsupported {
+                        fault: other.name(),
+                    });
+                }
             }
         }
         drop(nodes);
@@ -135,7 +140,7 @@ impl ProcessNodes {
         let sig = match fault {
             FaultKind::Pause => "SIGSTOP",
             FaultKind::Kill => "SIGKILL",
-            FaultKind::Restart => "SIGTERM",
+            _ => "SIGTERM",
         };
         Ok(json!({ "signal": sig, "pids": pids }))
     }

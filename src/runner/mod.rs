@@ -10,7 +10,7 @@ mod run_dir;
 mod run_log;
 
 pub use execute::{RunStats, execute};
-pub use nemesis::Nemesis;
+pub use nemesis::{Faults, Nemesis};
 pub use rate::Arrivals;
 pub use recorder::{Counts, Record, Recorder};
 pub use run_dir::{RunDir, timestamp};

@@ -4,6 +4,7 @@
 //! reads. Whatever ends the main phase (its deadline, Ctrl-C), every fault is healed before
 //! this task returns.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,24 +14,96 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::history::{EventKind, Name, Process, Value};
+use crate::nemesis::command::{CommandRun, Hook, HookError};
 use crate::nemesis::{FaultKind, NemesisPlan, ProcessNodes, Schedule, Step};
 
 use super::recorder::{Record, Recorder};
 use super::run_log::RunLog;
 
-/// A nemesis ready to run: its plan and the nodes it acts on.
+/// A nemesis ready to run: its plan and the means to act on the nodes.
 #[derive(Debug)]
 pub struct Nemesis {
     pub plan: NemesisPlan,
-    pub nodes: Arc<ProcessNodes>,
+    pub faults: Faults,
     /// The run's seed; the nemesis draws from its own stream of it.
     pub seed: u64,
+}
+
+/// How faults reach the nodes.
+#[derive(Clone, Debug)]
+pub enum Faults {
+    /// Signals to processes splitbrain started.
+    Process(Arc<ProcessNodes>),
+    /// Shell hooks, per fault.
+    Hooks(Arc<BTreeMap<FaultKind, Hook>>),
+}
+
+impl Faults {
+    /// Starts `fault` on `nodes`; returns what was done and, if it failed, why.
+    async fn inject(&self, fault: FaultKind, nodes: &[String], peers: &[String]) -> Done {
+        match self {
+            Faults::Process(backend) => {
+                let (backend, nodes) = (backend.clone(), nodes.to_vec());
+                let done = tokio::task::spawn_blocking(move || backend.inject(fault, &nodes)).await;
+                flatten(done.map(|r| r.map_err(|e| e.to_string())))
+            }
+            Faults::Hooks(hooks) => {
+                let hook = hooks
+                    .get(&fault)
+                    .expect("validation requires a hook per fault");
+                runs(hook.start_each(nodes, peers, &[]).await)
+            }
+        }
+    }
+
+    /// Heals `fault` on `nodes`.
+    async fn heal(&self, fault: FaultKind, nodes: &[String], peers: &[String]) -> Done {
+        match self {
+            Faults::Process(backend) => {
+                let (backend, nodes) = (backend.clone(), nodes.to_vec());
+                let done = tokio::task::spawn_blocking(move || backend.heal(fault, &nodes)).await;
+                flatten(done.map(|r| r.map_err(|e| e.to_string())))
+            }
+            Faults::Hooks(hooks) => {
+                let hook = hooks
+                    .get(&fault)
+                    .expect("validation requires a hook per fault");
+                runs(hook.heal_each(nodes, peers, &[]).await)
+            }
+        }
+    }
+}
+
+/// What a backend did (for the history) and, if it failed, why.
+type Done = (serde_json::Value, Option<String>);
+
+fn flatten(done: Result<Result<serde_json::Value, String>, tokio::task::JoinError>) -> Done {
+    match done {
+        Ok(Ok(value)) => (value, None),
+        Ok(Err(e)) => (serde_json::Value::Null, Some(e)),
+        Err(e) => (serde_json::Value::Null, Some(e.to_string())),
+    }
+}
+
+/// Each hook command's run, and the first failure.
+fn runs(runs: Vec<Result<CommandRun, HookError>>) -> Done {
+    let error = runs
+        .iter()
+        .find_map(|r| r.as_ref().err().map(ToString::to_string));
+    let value = runs
+        .iter()
+        .map(|r| match r {
+            Ok(run) => json!(run),
+            Err(e) => json!({ "error": e.to_string() }),
+        })
+        .collect();
+    (serde_json::Value::Array(value), error)
 }
 
 /// What the task needs from the run.
 #[derive(Clone)]
 struct Ctx {
-    nodes: Arc<ProcessNodes>,
+    faults: Faults,
     names: Vec<String>,
     recorder: Arc<Recorder>,
     log: Arc<RunLog>,
@@ -46,7 +119,7 @@ pub async fn run(
     stop: watch::Receiver<bool>,
 ) {
     let ctx = Ctx {
-        nodes: nemesis.nodes.clone(),
+        faults: nemesis.faults.clone(),
         names: nemesis.plan.node_names(),
         recorder,
         log,
@@ -123,67 +196,48 @@ async fn strike(
     if nodes.is_empty() {
         return;
     }
+    let peers: Vec<String> = ctx
+        .names
+        .iter()
+        .filter(|n| !nodes.contains(n))
+        .cloned()
+        .collect();
     let f: Name = format!("start-{fault}").into();
     record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
-    let injected = {
-        let (backend, nodes) = (ctx.nodes.clone(), nodes.clone());
-        tokio::task::spawn_blocking(move || backend.inject(fault, &nodes)).await
-    };
-    match injected {
-        Ok(Ok(done)) => {
-            ctx.log.line(format!("nemesis: {fault} {nodes:?}: {done}"));
-            record(
-                ctx,
-                EventKind::Info,
-                &f,
-                json!({ "nodes": nodes, "applied": done }),
-                None,
-            );
-        }
-        Ok(Err(e)) => {
-            ctx.log
-                .line(format!("nemesis: {fault} {nodes:?} failed: {e}"));
-            record(
-                ctx,
-                EventKind::Info,
-                &f,
-                json!({ "nodes": nodes }),
-                Some(e.to_string()),
-            );
-        }
-        Err(e) => record(
-            ctx,
-            EventKind::Info,
-            &f,
-            json!({ "nodes": nodes }),
-            Some(e.to_string()),
-        ),
-    }
+    let (done, error) = ctx.faults.inject(fault, &nodes, &peers).await;
+    ctx.log
+        .line(format!("nemesis: {fault} {nodes:?}: {done} {error:?}"));
+    record(
+        ctx,
+        EventKind::Info,
+        &f,
+        json!({ "nodes": nodes, "applied": done }),
+        error,
+    );
     pause(duration, deadline, stop).await;
-    heal(ctx, fault, nodes).await;
-}
-
-async fn heal(ctx: &Ctx, fault: FaultKind, nodes: Vec<String>) {
+    // Healed even when the start failed: a heal must be safe when the fault is not active.
     let f: Name = format!("stop-{fault}").into();
     record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
-    let healed = {
-        let (backend, nodes) = (ctx.nodes.clone(), nodes.clone());
-        tokio::task::spawn_blocking(move || backend.heal(fault, &nodes)).await
-    };
-    let (value, error) = match healed {
-        Ok(Ok(done)) => (json!({ "nodes": nodes, "healed": done }), None),
-        Ok(Err(e)) => (json!({ "nodes": nodes }), Some(e.to_string())),
-        Err(e) => (json!({ "nodes": nodes }), Some(e.to_string())),
-    };
+    let (done, error) = ctx.faults.heal(fault, &nodes, &peers).await;
     ctx.log.line(format!(
-        "nemesis: healed {fault} {nodes:?}: {value} {error:?}"
+        "nemesis: healed {fault} {nodes:?}: {done} {error:?}"
     ));
-    record(ctx, EventKind::Info, &f, value, error);
+    record(
+        ctx,
+        EventKind::Info,
+        &f,
+        json!({ "nodes": nodes, "healed": done }),
+        error,
+    );
 }
 
 /// The end of the fault phase: whatever is still broken is healed, and said so.
 async fn heal_everything(ctx: &Ctx) {
-    let backend = ctx.nodes.clone();
+    // Hooks heal each fault in `strike`; only processes can be left down (a failed restart).
+    let Faults::Process(backend) = &ctx.faults else {
+        return;
+    };
+    let backend = backend.clone();
     let healed = tokio::task::spawn_blocking(move || backend.heal_all()).await;
     match healed {
         Ok(Ok(names)) if names.is_empty() => {}

@@ -1,53 +1,152 @@
-//! Validates `[[nodes]]` and `[nemesis]` into a [`NemesisPlan`]: every fault names a known
-//! fault, every node a known node, and the schedule fits in the run. All of it is checked
+//! Validates `[[nodes]]` and `[nemesis]` into a [`NemesisPlan`]: nodes with commands are the
+//! process backend, nodes without are reached through `[nemesis.hooks]`; every fault names a
+//! known fault the backend can inject, every node a known node, and the schedule fits in the
+//! run. All of it is checked
 //! before anything starts, so a bad schedule never leaves a fault half applied.
 
 use std::time::Duration;
 
 use toml::Spanned;
 
-use crate::nemesis::{FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target};
+use std::collections::BTreeMap;
+
+use crate::nemesis::command::{CommandTemplate, Hook, validate_node_name};
+use crate::nemesis::{Backend, FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target};
 
 use super::WorkloadError;
-use super::raw::{RawNemesis, RawNode, RawStep};
+use super::raw::{RawHook, RawNemesis, RawNode, RawStep};
 use super::validate::Cx;
 
 /// Jepsen's default pause between faults, and splitbrain's default fault length.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
-/// The nemesis plan, or `None` when the workload injects no faults.
+/// How long a hook command may run when the workload does not say.
+const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The nemesis plan, or `None` when the workload has neither nodes nor faults. Nodes without
+/// a `[nemesis]` are still started and stopped by splitbrain (a plan with no faults).
 pub(super) fn check(
     cx: &Cx,
     nodes: Option<Vec<Spanned<RawNode>>>,
     nemesis: Option<RawNemesis>,
     time_limit: Duration,
 ) -> Result<Option<NemesisPlan>, WorkloadError> {
-    let nodes = check_nodes(cx, nodes.unwrap_or_default())?;
-    let Some(raw) = nemesis else {
+    let nodes = nodes.unwrap_or_default();
+    if nodes.is_empty() && nemesis.is_none() {
         return Ok(None);
-    };
+    }
     if nodes.is_empty() {
         return Err(cx.plain(
             "nemesis",
-            "expected [[nodes]] with a command each: faults land on processes splitbrain \
-             starts (the process backend); the docker and command backends are not built yet",
+            "expected [[nodes]]: with a command each, splitbrain starts them and injects faults \
+             itself; without, [nemesis.hooks] say how to reach them",
         ));
     }
-    let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+    let raw = nemesis.unwrap_or_default();
+    let backend = check_backend(cx, nodes, raw.hooks.as_ref())?;
+    let names = match &backend {
+        Backend::Process(nodes) => nodes.iter().map(|n| n.name.clone()).collect(),
+        Backend::Command { nodes, .. } => nodes.clone(),
+    };
+    let can = |fault: FaultKind| match &backend {
+        Backend::Process(_) if !FaultKind::PROCESS.contains(&fault) => Some(format!(
+            "the process backend (nodes with a command) cannot inject {fault}: it does kill, \
+             pause and restart; partition and slow need [nemesis.hooks] (or the docker backend \
+             and the fault proxy, not built yet)"
+        )),
+        Backend::Command { hooks, .. } if !hooks.contains_key(&fault) => Some(format!(
+            "expected a [nemesis.hooks.{fault}] table saying how to start and heal it"
+        )),
+        _ => None,
+    };
     let schedule = match (&raw.faults, &raw.timeline) {
         (Some(_), Some(_)) => Err(cx.plain(
             "nemesis",
             "expected either faults (a random schedule) or [[nemesis.timeline]], not both",
         )),
-        (None, None) => Err(cx.plain(
-            "nemesis",
-            "expected faults = [...] or [[nemesis.timeline]] steps",
-        )),
-        (Some(faults), None) => random(cx, &raw, faults, &names, time_limit),
-        (None, Some(steps)) => timeline(cx, steps, &names, time_limit),
+        (None, None) => Ok(Schedule::Timeline(Vec::new())), // nodes, no faults
+        (Some(faults), None) => random(cx, &raw, faults, &names, time_limit, &can),
+        (None, Some(steps)) => timeline(cx, steps, &names, time_limit, &can),
     }?;
-    Ok(Some(NemesisPlan { nodes, schedule }))
+    Ok(Some(NemesisPlan { backend, schedule }))
+}
+
+/// What may say whether a backend can inject a fault (`Some(why not)`).
+type Can<'a> = dyn Fn(FaultKind) -> Option<String> + 'a;
+
+/// Nodes with commands: the process backend; nodes without: command hooks.
+fn check_backend(
+    cx: &Cx,
+    nodes: Vec<Spanned<RawNode>>,
+    hooks: Option<&BTreeMap<Spanned<String>, Spanned<RawHook>>>,
+) -> Result<Backend, WorkloadError> {
+    let with_command = nodes
+        .iter()
+        .filter(|n| n.get_ref().command.is_some())
+        .count();
+    if with_command == nodes.len() {
+        if let Some((name, _)) = hooks.and_then(|h| h.iter().next()) {
+            let message = "hooks are for nodes splitbrain does not start: expected nodes \
+                           without a command, or no [nemesis.hooks]";
+            return Err(cx.at(name, &format!("nemesis.hooks.{}", name.get_ref()), message));
+        }
+        return Ok(Backend::Process(check_nodes(cx, nodes)?));
+    }
+    if with_command > 0 {
+        let first = nodes
+            .iter()
+            .find(|n| n.get_ref().command.is_none())
+            .expect("counted");
+        let message = "expected every node to have a command (splitbrain starts them) or none \
+                       (command hooks reach them), not a mix";
+        return Err(cx.at(&first.get_ref().name, "nodes.command", message));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let name = &node.get_ref().name;
+        let field = format!("nodes[{i}].name");
+        validate_node_name(name.get_ref()).map_err(|m| cx.at(name, &field, m))?;
+        if names.contains(name.get_ref()) {
+            return Err(cx.at(
+                name,
+                &field,
+                format!("node {:?} is named twice", name.get_ref()),
+            ));
+        }
+        names.push(name.get_ref().clone());
+    }
+    let hooks = check_hooks(cx, hooks)?;
+    Ok(Backend::Command {
+        nodes: names,
+        hooks,
+    })
+}
+
+fn check_hooks(
+    cx: &Cx,
+    raw: Option<&BTreeMap<Spanned<String>, Spanned<RawHook>>>,
+) -> Result<BTreeMap<FaultKind, Hook>, WorkloadError> {
+    let mut hooks = BTreeMap::new();
+    for (name, hook) in raw.into_iter().flatten() {
+        let table = format!("nemesis.hooks.{}", name.get_ref());
+        let fault = fault(cx, name, &table, &|_| None)?;
+        let hook = hook.get_ref();
+        let template = |t: &Spanned<String>, key: &str| {
+            CommandTemplate::parse(t.get_ref()).map_err(|m| cx.at(t, &format!("{table}.{key}"), m))
+        };
+        let timeout = match &hook.timeout {
+            Some(t) => cx.duration(t, &format!("{table}.timeout"), false)?,
+            None => DEFAULT_HOOK_TIMEOUT,
+        };
+        let hook = Hook {
+            start: template(&hook.start, "start")?,
+            heal: template(&hook.heal, "heal")?,
+            timeout,
+        };
+        hooks.insert(fault, hook);
+    }
+    Ok(hooks)
 }
 
 fn check_nodes(cx: &Cx, raw: Vec<Spanned<RawNode>>) -> Result<Vec<NodeSpec>, WorkloadError> {
@@ -71,16 +170,18 @@ fn check_nodes(cx: &Cx, raw: Vec<Spanned<RawNode>>) -> Result<Vec<NodeSpec>, Wor
         if nodes.iter().any(|n| &n.name == name) {
             return Err(cx.at(&node.name, &field, format!("node {name:?} is named twice")));
         }
-        if node.command.get_ref().is_empty() {
+        let command = node
+            .command
+            .expect("the process backend has a command for every node");
+        if command.get_ref().is_empty() {
             let field = format!("nodes[{i}].command");
             return Err(cx.at(
-                &node.command,
+                &command,
                 &field,
                 "expected a program and its arguments, found []",
             ));
         }
-        let command = node
-            .command
+        let command = command
             .into_inner()
             .into_iter()
             .map(Spanned::into_inner)
@@ -99,6 +200,7 @@ fn random(
     faults: &Spanned<Vec<Spanned<String>>>,
     names: &[String],
     time_limit: Duration,
+    can: &Can,
 ) -> Result<Schedule, WorkloadError> {
     if faults.get_ref().is_empty() {
         return Err(cx.at(faults, "nemesis.faults", "expected at least one fault"));
@@ -106,7 +208,7 @@ fn random(
     let faults = faults
         .get_ref()
         .iter()
-        .map(|f| fault(cx, f, "nemesis.faults"))
+        .map(|f| fault(cx, f, "nemesis.faults", can))
         .collect::<Result<Vec<_>, _>>()?;
     let target = target(
         cx,
@@ -153,6 +255,7 @@ fn timeline(
     steps: &[Spanned<RawStep>],
     names: &[String],
     time_limit: Duration,
+    can: &Can,
 ) -> Result<Schedule, WorkloadError> {
     let mut out = Vec::new();
     for (i, step) in steps.iter().enumerate() {
@@ -170,7 +273,7 @@ fn timeline(
         }
         out.push(Step {
             at,
-            fault: fault(cx, &raw.fault, &field("fault"))?,
+            fault: fault(cx, &raw.fault, &field("fault"), can)?,
             target: target(
                 cx,
                 raw.target.as_ref(),
@@ -185,23 +288,24 @@ fn timeline(
     Ok(Schedule::Timeline(out))
 }
 
-fn fault(cx: &Cx, name: &Spanned<String>, field: &str) -> Result<FaultKind, WorkloadError> {
+fn fault(
+    cx: &Cx,
+    name: &Spanned<String>,
+    field: &str,
+    can: &Can,
+) -> Result<FaultKind, WorkloadError> {
     let found = name.get_ref();
-    FaultKind::from_name(found).ok_or_else(|| {
-        let planned = if FaultKind::PLANNED.contains(&found.as_str()) {
-            " (partitions and slow links need the docker backend or the fault proxy, not built yet)"
-        } else {
-            ""
-        };
-        cx.at(
-            name,
-            field,
-            format!(
-                "expected one of {}, found {found:?}{planned}",
-                FaultKind::NAMES.join(", ")
-            ),
-        )
-    })
+    let fault = FaultKind::from_name(found).ok_or_else(|| {
+        let message = format!(
+            "expected one of {}, found {found:?}",
+            FaultKind::NAMES.join(", ")
+        );
+        cx.at(name, field, message)
+    })?;
+    match can(fault) {
+        Some(why) => Err(cx.at(name, field, why)),
+        None => Ok(fault),
+    }
 }
 
 fn target(

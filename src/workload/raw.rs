@@ -34,11 +34,22 @@ pub struct RawWorkload {
 #[serde(deny_unknown_fields)]
 pub struct RawNode {
     pub name: Spanned<String>,
-    pub command: Spanned<Vec<Spanned<String>>>,
+    /// Given: splitbrain starts the node. Absent: the node runs elsewhere (staging) and faults
+    /// reach it through `[nemesis.hooks]`.
+    pub command: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// `[nemesis.hooks.FAULT]`: how a fault starts and heals on nodes splitbrain cannot reach.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHook {
+    pub start: Spanned<String>,
+    pub heal: Spanned<String>,
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// `[nemesis]`: which faults, on which nodes, when.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNemesis {
     pub faults: Option<Spanned<Vec<Spanned<String>>>>,
@@ -47,6 +58,7 @@ pub struct RawNemesis {
     pub interval: Option<Spanned<String>>,
     pub duration: Option<Spanned<String>>,
     pub timeline: Option<Vec<Spanned<RawStep>>>,
+    pub hooks: Option<BTreeMap<Spanned<String>, Spanned<RawHook>>>,
 }
 
 /// `[[nemesis.timeline]]`: one fault at a fixed time.
