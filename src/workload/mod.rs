@@ -12,3 +12,4 @@ mod validate;
 pub use error::WorkloadError;
 pub use plan::{Extract, HeaderSpec, HttpOp, Phases, Plan, Source, StatusSet, Target, ValueSpec};
 pub use template::{PLACEHOLDERS, Placeholder, Template};
+pub(crate) use template::{find_open, placeholder_list};

@@ -150,8 +150,9 @@ impl Template {
     }
 }
 
-/// Where the next placeholder's `{{` starts; in `{{{`, the first brace is literal.
-fn find_open(text: &str) -> Option<usize> {
+/// Where the next placeholder's `{{` starts; in `{{{`, the first brace is literal. Shared
+/// with the nemesis' command templates, which use the same syntax.
+pub(crate) fn find_open(text: &str) -> Option<usize> {
     let mut at = text.find("{{")?;
     while text[at + 2..].starts_with('{') {
         at += 1;
@@ -166,10 +167,12 @@ fn push_literal(pieces: &mut Vec<Piece>, text: &str) {
 }
 
 fn valid_list() -> String {
-    let names: Vec<String> = PLACEHOLDERS
-        .iter()
-        .map(|n| format!("{{{{{n}}}}}"))
-        .collect();
+    placeholder_list(PLACEHOLDERS)
+}
+
+/// `one of {{value}}, {{key}}`: the placeholders an error message offers.
+pub(crate) fn placeholder_list(names: &[&str]) -> String {
+    let names: Vec<String> = names.iter().map(|n| format!("{{{{{n}}}}}")).collect();
     format!("one of {}", names.join(", "))
 }
 

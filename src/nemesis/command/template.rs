@@ -5,6 +5,8 @@
 //! Node names are put into the command unquoted; [`validate_node_name`] is what makes that
 //! safe (see its documentation).
 
+use crate::workload::{find_open, placeholder_list};
+
 /// The placeholder names a command template may use, for error messages.
 pub const COMMAND_PLACEHOLDERS: &[&str] = &["node", "nodes", "peers"];
 
@@ -158,15 +160,6 @@ pub fn validate_node_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Where the next placeholder's `{{` starts; in `{{{`, the first brace is literal.
-fn find_open(text: &str) -> Option<usize> {
-    let mut at = text.find("{{")?;
-    while text[at + 2..].starts_with('{') {
-        at += 1;
-    }
-    Some(at)
-}
-
 fn push_literal(pieces: &mut Vec<Piece>, text: &str) {
     if !text.is_empty() {
         pieces.push(Piece::Literal(text.to_owned()));
@@ -174,11 +167,7 @@ fn push_literal(pieces: &mut Vec<Piece>, text: &str) {
 }
 
 fn valid_list() -> String {
-    let names: Vec<String> = COMMAND_PLACEHOLDERS
-        .iter()
-        .map(|n| format!("{{{{{n}}}}}"))
-        .collect();
-    format!("one of {}", names.join(", "))
+    placeholder_list(COMMAND_PLACEHOLDERS)
 }
 
 #[cfg(test)]
