@@ -71,12 +71,20 @@ impl Generator {
     }
 }
 
-/// The operation the final phase repeats: a read for sets and counters, a dequeue for a queue
-/// (repeated until it fails: the queue is empty), none for unique ids.
-pub fn final_ops(model: &Model) -> Option<&'static str> {
+/// What the final phase does after the quiet period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinalPhase {
+    /// `final_reads` reads of this operation (sets, counters).
+    Reads(&'static str),
+    /// This operation repeated until it fails: the queue is empty.
+    Drain(&'static str),
+}
+
+/// The final phase of a model; none for unique ids.
+pub fn final_phase_of(model: &Model) -> Option<FinalPhase> {
     match model {
-        Model::Set { .. } | Model::Counter => Some("read"),
-        Model::Queue { .. } => Some("dequeue"),
+        Model::Set { .. } | Model::Counter => Some(FinalPhase::Reads("read")),
+        Model::Queue { .. } => Some(FinalPhase::Drain("dequeue")),
         Model::UniqueIds => None,
     }
 }

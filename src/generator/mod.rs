@@ -3,4 +3,4 @@
 
 mod mix;
 
-pub use mix::{Generator, final_ops};
+pub use mix::{FinalPhase, Generator, final_phase_of};

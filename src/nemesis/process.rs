@@ -145,8 +145,8 @@ impl ProcessNodes {
         Ok(json!({ "signal": sig, "pids": pids }))
     }
 
-    /// Ends `fault` on `names`: resumes paused nodes, starts stopped ones.
-    pub fn heal(&self, fault: FaultKind, names: &[String]) -> Result<Value, NemesisError> {
+    /// Heals `names`, whatever the fault was: resumes paused nodes, starts stopped ones.
+    pub fn heal(&self, names: &[String]) -> Result<Value, NemesisError> {
         let mut restarted = Vec::new();
         let mut resumed = Vec::new();
         let mut first_error = None;
@@ -164,9 +164,7 @@ impl ProcessNodes {
         self.save_state();
         match first_error {
             Some(e) => Err(e),
-            None => {
-                Ok(json!({ "fault": fault.name(), "resumed": resumed, "restarted": restarted }))
-            }
+            None => Ok(json!({ "resumed": resumed, "restarted": restarted })),
         }
     }
 
@@ -202,7 +200,7 @@ impl ProcessNodes {
         if names.is_empty() {
             return Ok(names);
         }
-        self.heal(FaultKind::Pause, &names).map(|_| names)
+        self.heal(&names).map(|_| names)
     }
 
     /// Stops every node (resuming paused ones first, so SIGTERM is delivered) and removes

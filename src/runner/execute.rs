@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::client::{Completion, HttpClient, Invocation};
-use crate::generator::{Generator, final_ops};
+use crate::generator::{FinalPhase, Generator, final_phase_of};
 use crate::history::{EventKind, Name, Process, Value};
 use crate::workload::Plan;
 
@@ -240,18 +240,16 @@ async fn quiet(ctx: &Ctx, progress: &Progress, mut stop: watch::Receiver<bool>) 
 
 /// Final reads, spread over the workers; or a drain of the queue until a dequeue fails.
 async fn final_phase(ctx: &Arc<Ctx>, progress: &Progress, workers: Vec<Worker>) {
-    let Some(f) = final_ops(&ctx.plan.model) else {
-        return;
+    let f: Name = match final_phase_of(&ctx.plan.model) {
+        None => return,
+        Some(FinalPhase::Drain(f)) => {
+            progress.phase("final");
+            return drain(ctx, workers[0], f.into()).await;
+        }
+        Some(FinalPhase::Reads(_)) if ctx.plan.phases.final_reads == 0 => return,
+        Some(FinalPhase::Reads(f)) => f.into(),
     };
-    if ctx.plan.phases.final_reads == 0 && f != "dequeue" {
-        return;
-    }
     progress.phase("final");
-    let f: Name = f.into();
-    if f.as_ref() == "dequeue" {
-        drain(ctx, workers[0], f).await;
-        return;
-    }
     let reads = ctx.plan.phases.final_reads as usize;
     ctx.log.line(format!("final phase: {reads} reads"));
     let readers = workers.len().min(reads);

@@ -38,37 +38,40 @@ pub enum Faults {
     Hooks(Arc<BTreeMap<FaultKind, Hook>>),
 }
 
-impl Faults {
-    /// Starts `fault` on `nodes`; returns what was done and, if it failed, why.
-    async fn inject(&self, fault: FaultKind, nodes: &[String], peers: &[String]) -> Done {
-        match self {
-            Faults::Process(backend) => {
-                let (backend, nodes) = (backend.clone(), nodes.to_vec());
-                let done = tokio::task::spawn_blocking(move || backend.inject(fault, &nodes)).await;
-                flatten(done.map(|r| r.map_err(|e| e.to_string())))
-            }
-            Faults::Hooks(hooks) => {
-                let hook = hooks
-                    .get(&fault)
-                    .expect("validation requires a hook per fault");
-                runs(hook.start_each(nodes, peers, &[]).await)
-            }
-        }
-    }
+/// Which half of a fault a backend is asked to do.
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    Start,
+    Heal,
+}
 
-    /// Heals `fault` on `nodes`.
-    async fn heal(&self, fault: FaultKind, nodes: &[String], peers: &[String]) -> Done {
+impl Faults {
+    /// Starts or heals `fault` on `nodes`; returns what was done and, if it failed, why.
+    async fn act(
+        &self,
+        action: Action,
+        fault: FaultKind,
+        nodes: &[String],
+        peers: &[String],
+    ) -> Done {
         match self {
             Faults::Process(backend) => {
                 let (backend, nodes) = (backend.clone(), nodes.to_vec());
-                let done = tokio::task::spawn_blocking(move || backend.heal(fault, &nodes)).await;
+                let done = tokio::task::spawn_blocking(move || match action {
+                    Action::Start => backend.inject(fault, &nodes),
+                    Action::Heal => backend.heal(&nodes),
+                })
+                .await;
                 flatten(done.map(|r| r.map_err(|e| e.to_string())))
             }
             Faults::Hooks(hooks) => {
                 let hook = hooks
                     .get(&fault)
                     .expect("validation requires a hook per fault");
-                runs(hook.heal_each(nodes, peers, &[]).await)
+                runs(match action {
+                    Action::Start => hook.start_each(nodes, peers, &[]).await,
+                    Action::Heal => hook.heal_each(nodes, peers, &[]).await,
+                })
             }
         }
     }
@@ -204,7 +207,7 @@ async fn strike(
         .collect();
     let f: Name = format!("start-{fault}").into();
     record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
-    let (done, error) = ctx.faults.inject(fault, &nodes, &peers).await;
+    let (done, error) = ctx.faults.act(Action::Start, fault, &nodes, &peers).await;
     ctx.log
         .line(format!("nemesis: {fault} {nodes:?}: {done} {error:?}"));
     record(
@@ -218,7 +221,7 @@ async fn strike(
     // Healed even when the start failed: a heal must be safe when the fault is not active.
     let f: Name = format!("stop-{fault}").into();
     record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
-    let (done, error) = ctx.faults.heal(fault, &nodes, &peers).await;
+    let (done, error) = ctx.faults.act(Action::Heal, fault, &nodes, &peers).await;
     ctx.log.line(format!(
         "nemesis: healed {fault} {nodes:?}: {done} {error:?}"
     ));
