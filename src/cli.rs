@@ -14,7 +14,9 @@ use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
 use splitbrain::history::{FORMAT_VERSION, Header, read_history};
 use splitbrain::nemesis::command::Hook;
-use splitbrain::nemesis::{self, Backend, FaultKind, NemesisPlan, NodeSpec, ProcessNodes};
+use splitbrain::nemesis::{
+    self, Backend, DockerNodeSpec, DockerNodes, FaultKind, NemesisPlan, NodeSpec, ProcessNodes,
+};
 use splitbrain::report;
 use splitbrain::runner::{self, Faults, Nemesis, Recorder, RunDir, RunLog};
 use splitbrain::workload::Plan;
@@ -276,6 +278,15 @@ async fn run(
                 let faults = Faults::Process(nodes);
                 (dir, Some(nemesis_for(&plan, nemesis_plan, faults)))
             }
+            Backend::Docker(specs) => {
+                let nodes = connect_docker(&plan, nemesis_plan, specs).await?;
+                client.preflight().await.map_err(unreachable)?;
+                let faults = Faults::Docker(nodes);
+                (
+                    create_dir()?,
+                    Some(nemesis_for(&plan, nemesis_plan, faults)),
+                )
+            }
             Backend::Command { hooks, .. } => {
                 client.preflight().await.map_err(unreachable)?;
                 let faults = Faults::Hooks(Arc::new(hooks.clone()));
@@ -386,6 +397,25 @@ fn start_nodes(
     Ok(Arc::new(nodes))
 }
 
+/// Finds the workload's containers, refusing (exit 4) when Docker cannot be reached, a
+/// container is missing, paused or stopped, or partitions are asked for without the rights
+/// to make them: all before any fault starts.
+async fn connect_docker(
+    plan: &Plan,
+    nemesis: &NemesisPlan,
+    specs: &[DockerNodeSpec],
+) -> Result<Arc<DockerNodes>, Failure> {
+    if nemesis.partitions() {
+        nemesis::docker::check_partition_rights().map_err(unreachable)?;
+    }
+    let nodes = DockerNodes::connect(specs).await.map_err(unreachable)?;
+    nodes
+        .check_ready(&plan.source.path.display().to_string())
+        .await
+        .map_err(unreachable)?;
+    Ok(Arc::new(nodes))
+}
+
 /// Nodes splitbrain just started need a moment: preflight every 200 ms for up to 10 s.
 async fn wait_until_ready(client: &HttpClient) -> Result<(), ClientError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -407,6 +437,13 @@ fn heal(path: &Path) -> Result<Verdict, Failure> {
     {
         return heal_hooks(nodes, hooks);
     }
+    if let Some(NemesisPlan {
+        backend: Backend::Docker(specs),
+        ..
+    }) = &plan.nemesis
+    {
+        return heal_docker(&plan, specs);
+    }
     let state = nemesis::state_path(&plan.name);
     let done = nemesis::heal_from_state(&state)
         .context("failed to heal")
@@ -414,6 +451,30 @@ fn heal(path: &Path) -> Result<Verdict, Failure> {
     if done.is_empty() {
         println!(
             "nothing to heal for {:?}: no run of it left anything behind",
+            plan.name
+        );
+    }
+    for line in done {
+        println!("healed {line}");
+    }
+    Ok(Verdict::Valid)
+}
+
+/// `heal` for containers: unpause, start, and remove the iptables chain, on every node.
+fn heal_docker(plan: &Plan, specs: &[DockerNodeSpec]) -> Result<Verdict, Failure> {
+    let rt = tokio::runtime::Runtime::new()
+        .context("failed to start the async runtime")
+        .map_err(internal)?;
+    let done = rt
+        .block_on(async {
+            let nodes = DockerNodes::connect(specs).await?;
+            nodes.heal_all().await
+        })
+        .context("failed to heal")
+        .map_err(unreachable)?;
+    if done.is_empty() {
+        println!(
+            "nothing to heal for {:?}: every container runs, none is paused or cut off",
             plan.name
         );
     }

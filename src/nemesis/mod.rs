@@ -1,14 +1,22 @@
-//! The nemesis: which faults, when, on which nodes (`plan`), and where they land: `process`
-//! (local processes splitbrain starts), `command` (shell hooks for staging), `proxy` (a TCP
-//! fault proxy for slow and broken links). Every fault it starts is healed: at the end of the
+//! The nemesis: which faults, when, on which nodes (`plan`, with partition shapes in
+//! `partition`), and where they land: `process` (local processes splitbrain starts),
+//! `docker` (containers, through the Docker API and iptables in their network namespaces),
+//! `command` (shell hooks for staging), `proxy` (a TCP fault proxy for slow and broken links). Every fault it starts is healed: at the end of the
 //! fault phase, on Ctrl-C / SIGTERM, on panic (`Drop`), and by `splitbrain heal`.
 
 pub mod command;
+pub mod docker;
+mod partition;
 mod plan;
 mod process;
 pub mod proxy;
 
-pub use plan::{Backend, FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target};
+pub use docker::DockerNodes;
+pub use partition::{Cuts, Refuse, Shape};
+pub use plan::{
+    Backend, ContainerRef, DockerNodeSpec, FaultKind, NemesisPlan, NodeSpec, Schedule, Step,
+    Target,
+};
 pub use process::{ProcessNodes, State, StateNode, heal_from_state};
 
 /// A fault that could not be started or healed.
@@ -24,6 +32,35 @@ pub enum NemesisError {
         "failed to inject {fault}: the process backend cannot (validation should have said so)"
     )]
     Unsupported { fault: &'static str },
+    #[error("failed to reach Docker at {host}: {reason}")]
+    DockerUnreachable { host: String, reason: String },
+    #[error("failed to {what}: Docker said: {reason}")]
+    Docker { what: String, reason: String },
+    #[error("failed to find node {node}: expected {wanted}, found {found}")]
+    NoContainer {
+        node: String,
+        wanted: String,
+        found: String,
+    },
+    #[error("node {node} is {state}: {hint}")]
+    NotReady {
+        node: String,
+        state: String,
+        hint: String,
+    },
+    #[error("failed to partition {node}: `iptables {rule}` said: {stderr}")]
+    Iptables {
+        node: String,
+        rule: String,
+        stderr: String,
+    },
+    #[error(
+        "partitions need root (splitbrain enters each container's network namespace and \
+         changes its iptables): run as root, or leave partition out of the faults"
+    )]
+    NeedsRoot,
+    #[error("partitions need `{program}`, which is not on the PATH: install it (Debian: util-linux for nsenter, iptables)")]
+    Missing { program: &'static str },
     #[error("failed to send {signal} to process group {pid}: {reason}")]
     Signal {
         signal: String,

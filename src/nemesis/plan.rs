@@ -9,6 +9,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::command::Hook;
+use super::partition::Shape;
 
 /// A fault the nemesis can inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,7 +20,7 @@ pub enum FaultKind {
     Pause,
     /// Stop the node gracefully (SIGTERM, then SIGKILL after 5 s); start it when the fault ends.
     Restart,
-    /// Cut the network between the affected nodes and their peers (command hooks only, so far).
+    /// Cut links between nodes, in one of the [`Shape`]s (docker backend or command hooks).
     Partition,
     /// Slow or lossy links (command hooks only, so far).
     Slow,
@@ -32,6 +33,14 @@ impl FaultKind {
     /// The faults the process backend can inject itself.
     pub const PROCESS: &'static [FaultKind] =
         &[FaultKind::Kill, FaultKind::Pause, FaultKind::Restart];
+
+    /// The faults the docker backend can inject itself.
+    pub const DOCKER: &'static [FaultKind] = &[
+        FaultKind::Kill,
+        FaultKind::Pause,
+        FaultKind::Restart,
+        FaultKind::Partition,
+    ];
 
     pub fn from_name(name: &str) -> Option<FaultKind> {
         match name {
@@ -119,6 +128,8 @@ pub struct Step {
     pub at: Duration,
     pub fault: FaultKind,
     pub target: Target,
+    /// The partition's shape, when `fault` is a partition.
+    pub partition: Shape,
     pub duration: Duration,
 }
 
@@ -130,6 +141,8 @@ pub enum Schedule {
     Random {
         faults: Vec<FaultKind>,
         target: Target,
+        /// The shape of every partition it injects.
+        partition: Shape,
         interval: Duration,
         duration: Duration,
     },
@@ -145,11 +158,29 @@ pub struct NodeSpec {
     pub command: Vec<String>,
 }
 
+/// A node that is a Docker container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DockerNodeSpec {
+    pub name: String,
+    pub container: ContainerRef,
+}
+
+/// How a node's container is found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContainerRef {
+    /// By name or ID.
+    Name(String),
+    /// The one container carrying this label (`key=value` or `key`).
+    Label(String),
+}
+
 /// Where faults land.
 #[derive(Clone, Debug)]
 pub enum Backend {
     /// Nodes splitbrain starts itself and signals.
     Process(Vec<NodeSpec>),
+    /// Containers, through the Docker API and iptables in their network namespaces.
+    Docker(Vec<DockerNodeSpec>),
     /// Nodes splitbrain cannot reach itself (staging): each fault is a start and a heal shell
     /// command.
     Command {
@@ -169,7 +200,16 @@ impl NemesisPlan {
     pub fn node_names(&self) -> Vec<String> {
         match &self.backend {
             Backend::Process(nodes) => nodes.iter().map(|n| n.name.clone()).collect(),
+            Backend::Docker(nodes) => nodes.iter().map(|n| n.name.clone()).collect(),
             Backend::Command { nodes, .. } => nodes.clone(),
+        }
+    }
+
+    /// Whether any fault it may inject is a partition.
+    pub fn partitions(&self) -> bool {
+        match &self.schedule {
+            Schedule::Random { faults, .. } => faults.contains(&FaultKind::Partition),
+            Schedule::Timeline(steps) => steps.iter().any(|s| s.fault == FaultKind::Partition),
         }
     }
 }

@@ -15,7 +15,9 @@ use tokio::sync::watch;
 
 use crate::history::{EventKind, Name, Process, Value};
 use crate::nemesis::command::{CommandRun, Hook, HookError};
-use crate::nemesis::{FaultKind, NemesisPlan, ProcessNodes, Schedule, Step};
+use crate::nemesis::{
+    Cuts, DockerNodes, FaultKind, NemesisPlan, ProcessNodes, Schedule, Shape, Step, Target,
+};
 
 use super::recorder::{Record, Recorder};
 use super::run_log::RunLog;
@@ -34,6 +36,8 @@ pub struct Nemesis {
 pub enum Faults {
     /// Signals to processes splitbrain started.
     Process(Arc<ProcessNodes>),
+    /// The Docker API and iptables in containers' network namespaces.
+    Docker(Arc<DockerNodes>),
     /// Shell hooks, per fault.
     Hooks(Arc<BTreeMap<FaultKind, Hook>>),
 }
@@ -45,15 +49,66 @@ enum Action {
     Heal,
 }
 
-impl Faults {
-    /// Starts or heals `fault` on `nodes`; returns what was done and, if it failed, why.
-    async fn act(
-        &self,
-        action: Action,
+/// One fault aimed at its nodes.
+#[derive(Clone, Debug)]
+struct Hit {
+    fault: FaultKind,
+    /// The nodes it hits: the target, or for a partition shape that places every node, each
+    /// node that loses a link.
+    nodes: Vec<String>,
+    /// The other nodes.
+    peers: Vec<String>,
+    /// For a partition: its shape and the links it cuts.
+    partition: Option<(Shape, Cuts)>,
+}
+
+impl Hit {
+    /// Picks the nodes (and a partition's links) with the nemesis' generator.
+    fn aim(
+        names: &[String],
         fault: FaultKind,
-        nodes: &[String],
-        peers: &[String],
-    ) -> Done {
+        target: &Target,
+        shape: Shape,
+        rng: &mut ChaCha8Rng,
+    ) -> Hit {
+        let side = target.select(names, rng);
+        let (nodes, partition) = if fault == FaultKind::Partition {
+            let cuts = shape.cuts(names, &side, rng);
+            let nodes = if shape.uses_target() {
+                side
+            } else {
+                cuts.nodes()
+            };
+            (nodes, Some((shape, cuts)))
+        } else {
+            (side, None)
+        };
+        let peers = names.iter().filter(|n| !nodes.contains(n)).cloned().collect();
+        Hit {
+            fault,
+            nodes,
+            peers,
+            partition,
+        }
+    }
+
+    /// What the history says of it.
+    fn describe(&self) -> serde_json::Value {
+        match &self.partition {
+            Some((shape, cuts)) => json!({
+                "nodes": self.nodes,
+                "partition": shape.name(),
+                "cuts": cuts.to_json(),
+            }),
+            None => json!({ "nodes": self.nodes }),
+        }
+    }
+}
+
+impl Faults {
+    /// Starts or heals a fault; returns what was done and, if it failed, why.
+    async fn act(&self, action: Action, hit: &Hit) -> Done {
+        let (fault, nodes, peers) = (hit.fault, &hit.nodes, &hit.peers);
         match self {
             Faults::Process(backend) => {
                 let (backend, nodes) = (backend.clone(), nodes.to_vec());
@@ -63,6 +118,18 @@ impl Faults {
                 })
                 .await;
                 flatten(done.map(|r| r.map_err(|e| e.to_string())))
+            }
+            Faults::Docker(backend) => {
+                let cuts = hit.partition.as_ref().map(|(_, cuts)| cuts);
+                let done = match action {
+                    Action::Start => backend.inject(fault, nodes, cuts).await,
+                    // The rules of a partition sit on every node that lost a link.
+                    Action::Heal => match cuts {
+                        Some(cuts) => backend.heal(fault, &cuts.nodes()).await,
+                        None => backend.heal(fault, nodes).await,
+                    },
+                };
+                flatten(Ok(done.map_err(|e| e.to_string())))
             }
             Faults::Hooks(hooks) => {
                 let hook = hooks
@@ -133,6 +200,7 @@ pub async fn run(
         Schedule::Random {
             faults,
             target,
+            partition,
             interval,
             duration,
         } => loop {
@@ -140,8 +208,8 @@ pub async fn run(
                 break;
             }
             let fault = faults[rng.gen_range(0..faults.len())];
-            let nodes = target.select(&ctx.names, &mut rng);
-            strike(&ctx, fault, nodes, *duration, deadline, stop.clone()).await;
+            let hit = Hit::aim(&ctx.names, fault, target, *partition, &mut rng);
+            strike(&ctx, hit, *duration, deadline, stop.clone()).await;
         },
         Schedule::Timeline(steps) => timeline(&ctx, steps, start, deadline, stop, &mut rng).await,
     }
@@ -160,12 +228,12 @@ async fn timeline(
     let tasks: Vec<_> = steps
         .iter()
         .map(|step| {
-            let nodes = step.target.select(&ctx.names, rng);
+            let hit = Hit::aim(&ctx.names, step.fault, &step.target, step.partition, rng);
             let (ctx, step, stop) = (ctx.clone(), step.clone(), stop.clone());
             tokio::spawn(async move {
                 let wait = (start + step.at).saturating_duration_since(Instant::now());
                 if pause(wait, deadline, stop.clone()).await {
-                    strike(&ctx, step.fault, nodes, step.duration, deadline, stop).await;
+                    strike(&ctx, hit, step.duration, deadline, stop).await;
                 }
             })
         })
@@ -190,38 +258,32 @@ async fn pause(d: Duration, deadline: Instant, mut stop: watch::Receiver<bool>) 
 /// One fault: inject, hold for `duration` (or until the deadline / a stop), heal.
 async fn strike(
     ctx: &Ctx,
-    fault: FaultKind,
-    nodes: Vec<String>,
+    hit: Hit,
     duration: Duration,
     deadline: Instant,
     stop: watch::Receiver<bool>,
 ) {
-    if nodes.is_empty() {
+    let empty = match &hit.partition {
+        Some((_, cuts)) => cuts.is_empty(),
+        None => hit.nodes.is_empty(),
+    };
+    if empty {
         return;
     }
-    let peers: Vec<String> = ctx
-        .names
-        .iter()
-        .filter(|n| !nodes.contains(n))
-        .cloned()
-        .collect();
+    let (fault, nodes) = (hit.fault, &hit.nodes);
     let f: Name = format!("start-{fault}").into();
-    record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
-    let (done, error) = ctx.faults.act(Action::Start, fault, &nodes, &peers).await;
+    record(ctx, EventKind::Invoke, &f, hit.describe(), None);
+    let (done, error) = ctx.faults.act(Action::Start, &hit).await;
     ctx.log
         .line(format!("nemesis: {fault} {nodes:?}: {done} {error:?}"));
-    record(
-        ctx,
-        EventKind::Info,
-        &f,
-        json!({ "nodes": nodes, "applied": done }),
-        error,
-    );
+    let mut value = hit.describe();
+    value["applied"] = done;
+    record(ctx, EventKind::Info, &f, value, error);
     pause(duration, deadline, stop).await;
     // Healed even when the start failed: a heal must be safe when the fault is not active.
     let f: Name = format!("stop-{fault}").into();
     record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
-    let (done, error) = ctx.faults.act(Action::Heal, fault, &nodes, &peers).await;
+    let (done, error) = ctx.faults.act(Action::Heal, &hit).await;
     ctx.log.line(format!(
         "nemesis: healed {fault} {nodes:?}: {done} {error:?}"
     ));
@@ -236,12 +298,16 @@ async fn strike(
 
 /// The end of the fault phase: whatever is still broken is healed, and said so.
 async fn heal_everything(ctx: &Ctx) {
-    // Hooks heal each fault in `strike`; only processes can be left down (a failed restart).
-    let Faults::Process(backend) = &ctx.faults else {
-        return;
+    // Hooks heal each fault in `strike`; processes and containers can be left down (a
+    // failed restart) or cut off (a failed heal).
+    let healed = match &ctx.faults {
+        Faults::Process(backend) => {
+            let backend = backend.clone();
+            tokio::task::spawn_blocking(move || backend.heal_all()).await
+        }
+        Faults::Docker(backend) => Ok(backend.heal_all().await),
+        Faults::Hooks(_) => return,
     };
-    let backend = backend.clone();
-    let healed = tokio::task::spawn_blocking(move || backend.heal_all()).await;
     match healed {
         Ok(Ok(names)) if names.is_empty() => {}
         Ok(Ok(names)) => {

@@ -1,5 +1,6 @@
 //! Validates `[[nodes]]` and `[nemesis]` into a [`NemesisPlan`]: nodes with commands are the
-//! process backend, nodes without are reached through `[nemesis.hooks]`; every fault names a
+//! process backend, nodes with a container or label the docker backend, nodes with neither
+//! are reached through `[nemesis.hooks]`; every fault names a
 //! known fault the backend can inject, every node a known node, and the schedule fits in the
 //! run. All of it is checked
 //! before anything starts, so a bad schedule never leaves a fault half applied.
@@ -11,7 +12,10 @@ use toml::Spanned;
 use std::collections::BTreeMap;
 
 use crate::nemesis::command::{CommandTemplate, Hook, validate_node_name};
-use crate::nemesis::{Backend, FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target};
+use crate::nemesis::{
+    Backend, ContainerRef, DockerNodeSpec, FaultKind, NemesisPlan, NodeSpec, Schedule, Shape,
+    Step, Target,
+};
 
 use super::WorkloadError;
 use super::raw::{RawHook, RawNemesis, RawNode, RawStep};
@@ -47,13 +51,18 @@ pub(super) fn check(
     let backend = check_backend(cx, nodes, raw.hooks.as_ref())?;
     let names = match &backend {
         Backend::Process(nodes) => nodes.iter().map(|n| n.name.clone()).collect(),
+        Backend::Docker(nodes) => nodes.iter().map(|n| n.name.clone()).collect(),
         Backend::Command { nodes, .. } => nodes.clone(),
     };
     let can = |fault: FaultKind| match &backend {
         Backend::Process(_) if !FaultKind::PROCESS.contains(&fault) => Some(format!(
             "the process backend (nodes with a command) cannot inject {fault}: it does kill, \
-             pause and restart; partition and slow need [nemesis.hooks] (or the docker backend \
-             and the fault proxy, not built yet)"
+             pause and restart; partition needs the docker backend (nodes with a container) \
+             or [nemesis.hooks], slow needs [nemesis.hooks]"
+        )),
+        Backend::Docker(_) if !FaultKind::DOCKER.contains(&fault) => Some(format!(
+            "the docker backend (nodes with a container) cannot inject {fault}: it does kill, \
+             pause, restart and partition; slow needs [nemesis.hooks]"
         )),
         Backend::Command { hooks, .. } if !hooks.contains_key(&fault) => Some(format!(
             "expected a [nemesis.hooks.{fault}] table saying how to start and heal it"
@@ -69,6 +78,8 @@ pub(super) fn check(
         (Some(faults), None) => random(cx, &raw, faults, &names, time_limit, &can),
         (None, Some(steps)) => timeline(cx, steps, &names, time_limit, &can),
     }?;
+    let hooks = matches!(backend, Backend::Command { .. });
+    check_shapes(cx, &raw, &schedule, names.len(), hooks)?;
     Ok(Some(NemesisPlan { backend, schedule }))
 }
 
@@ -81,6 +92,28 @@ fn check_backend(
     nodes: Vec<Spanned<RawNode>>,
     hooks: Option<&BTreeMap<Spanned<String>, Spanned<RawHook>>>,
 ) -> Result<Backend, WorkloadError> {
+    for (i, node) in nodes.iter().enumerate() {
+        let node = node.get_ref();
+        let given: Vec<&Spanned<_>> = [&node.command.as_ref().map(|_| &node.name)]
+            .into_iter()
+            .flatten()
+            .copied()
+            .chain(node.container.iter())
+            .chain(node.label.iter())
+            .collect();
+        if given.len() > 1 {
+            let message = "expected one of command (splitbrain starts it), container or label \
+                           (a Docker container), not several";
+            return Err(cx.at(given[1], &format!("nodes[{i}]"), message));
+        }
+    }
+    let with_docker = nodes
+        .iter()
+        .filter(|n| n.get_ref().container.is_some() || n.get_ref().label.is_some())
+        .count();
+    if with_docker > 0 {
+        return check_docker(cx, nodes, with_docker, hooks);
+    }
     let with_command = nodes
         .iter()
         .filter(|n| n.get_ref().command.is_some())
@@ -102,6 +135,61 @@ fn check_backend(
                        (command hooks reach them), not a mix";
         return Err(cx.at(&first.get_ref().name, "nodes.command", message));
     }
+    let names = check_names(cx, &nodes)?;
+    let hooks = check_hooks(cx, hooks)?;
+    Ok(Backend::Command {
+        nodes: names,
+        hooks,
+    })
+}
+
+/// Nodes with a container or label: the docker backend; every node must have one.
+fn check_docker(
+    cx: &Cx,
+    nodes: Vec<Spanned<RawNode>>,
+    with_docker: usize,
+    hooks: Option<&BTreeMap<Spanned<String>, Spanned<RawHook>>>,
+) -> Result<Backend, WorkloadError> {
+    if with_docker < nodes.len() {
+        let (i, other) = nodes
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.get_ref().container.is_none() && n.get_ref().label.is_none())
+            .expect("counted");
+        let message = "expected every node to be a Docker container (container or label), \
+                       not a mix with other kinds of node";
+        return Err(cx.at(&other.get_ref().name, &format!("nodes[{i}]"), message));
+    }
+    if let Some((name, _)) = hooks.and_then(|h| h.iter().next()) {
+        let message = "hooks are for nodes splitbrain cannot reach: the docker backend injects \
+                       faults itself; expected no [nemesis.hooks]";
+        return Err(cx.at(name, &format!("nemesis.hooks.{}", name.get_ref()), message));
+    }
+    let names = check_names(cx, &nodes)?;
+    let mut specs = Vec::new();
+    for (i, (node, name)) in nodes.iter().zip(names).enumerate() {
+        let node = node.get_ref();
+        let container = match (&node.container, &node.label) {
+            (Some(c), _) => (c, "container", ContainerRef::Name(c.get_ref().clone())),
+            (None, Some(l)) => (l, "label", ContainerRef::Label(l.get_ref().clone())),
+            (None, None) => unreachable!("every node was counted as docker"),
+        };
+        let (text, key, container) = container;
+        if text.get_ref().trim().is_empty() || text.get_ref().contains('/') {
+            let message = format!(
+                "expected a container name or ID (for container) or key=value (for label), \
+                 found {:?}",
+                text.get_ref()
+            );
+            return Err(cx.at(text, &format!("nodes[{i}].{key}"), message));
+        }
+        specs.push(DockerNodeSpec { name, container });
+    }
+    Ok(Backend::Docker(specs))
+}
+
+/// Node names that are safe in a shell command and unique.
+fn check_names(cx: &Cx, nodes: &[Spanned<RawNode>]) -> Result<Vec<String>, WorkloadError> {
     let mut names: Vec<String> = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         let name = &node.get_ref().name;
@@ -116,11 +204,7 @@ fn check_backend(
         }
         names.push(name.get_ref().clone());
     }
-    let hooks = check_hooks(cx, hooks)?;
-    Ok(Backend::Command {
-        nodes: names,
-        hooks,
-    })
+    Ok(names)
 }
 
 fn check_hooks(
@@ -242,9 +326,11 @@ fn random(
             |i| cx.at(i, "nemesis.interval", message.clone()),
         ));
     }
+    let partition = shape(cx, raw.partition.as_ref(), "nemesis.partition")?;
     Ok(Schedule::Random {
         faults,
         target,
+        partition,
         interval,
         duration,
     })
@@ -281,6 +367,7 @@ fn timeline(
                 names,
                 &format!("nemesis.timeline[{i}]"),
             )?,
+            partition: shape(cx, raw.partition.as_ref(), &field("partition"))?,
             duration,
         });
     }
@@ -346,6 +433,83 @@ fn target(
             ))
         }
     }
+}
+
+fn shape(cx: &Cx, text: Option<&Spanned<String>>, field: &str) -> Result<Shape, WorkloadError> {
+    let Some(text) = text else {
+        return Ok(Shape::Isolate);
+    };
+    Shape::from_name(text.get_ref()).ok_or_else(|| {
+        let message = format!(
+            "expected one of {}, found {:?}",
+            Shape::NAMES.join(", "),
+            text.get_ref()
+        );
+        cx.at(text, field, message)
+    })
+}
+
+/// A partition shape only with a partition, without a target when it places every node
+/// itself, with enough nodes to make it, and only `isolate` through hooks.
+fn check_shapes(
+    cx: &Cx,
+    raw: &RawNemesis,
+    schedule: &Schedule,
+    node_count: usize,
+    hooks: bool,
+) -> Result<(), WorkloadError> {
+    // (the shape's text, its table, whether the fault is a partition, target or nodes given)
+    let mut uses: Vec<(&Spanned<String>, String, bool, bool)> = Vec::new();
+    match schedule {
+        Schedule::Random { faults, .. } => {
+            if let Some(text) = &raw.partition {
+                let partitions = faults.contains(&FaultKind::Partition);
+                let targeted = raw.target.is_some() || raw.nodes.is_some();
+                uses.push((text, "nemesis".into(), partitions, targeted));
+            }
+        }
+        Schedule::Timeline(_) => {
+            // Validated steps are sorted by time; the raw ones keep the file's order.
+            for (i, step) in raw.timeline.iter().flatten().enumerate() {
+                let step = step.get_ref();
+                if let Some(text) = &step.partition {
+                    let partitions = step.fault.get_ref() == "partition";
+                    let targeted = step.target.is_some() || step.nodes.is_some();
+                    uses.push((text, format!("nemesis.timeline[{i}]"), partitions, targeted));
+                }
+            }
+        }
+    }
+    for (text, table, partitions, targeted) in uses {
+        let field = format!("{table}.partition");
+        let shape = Shape::from_name(text.get_ref()).expect("parsed before");
+        let problem = if !partitions {
+            Some("partition sets the shape of a partition fault: expected fault(s) to include \
+                  partition, or no partition field"
+                .to_owned())
+        } else if !shape.uses_target() && targeted {
+            Some(format!(
+                "{shape} places every node itself: expected no target or nodes with it"
+            ))
+        } else if node_count < shape.min_nodes() {
+            Some(format!(
+                "{shape} needs at least {} nodes, found {node_count}",
+                shape.min_nodes()
+            ))
+        } else if hooks && shape != Shape::Isolate {
+            Some(format!(
+                "command hooks receive the cut-off nodes ({{{{nodes}}}}) and the rest \
+                 ({{{{peers}}}}), which describes isolate only: expected partition = \"isolate\" \
+                 with hooks, found \"{shape}\""
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            return Err(cx.at(text, &field, message));
+        }
+    }
+    Ok(())
 }
 
 fn opt_duration(

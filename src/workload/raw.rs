@@ -23,20 +23,25 @@ pub struct RawWorkload {
     pub target: Spanned<RawTarget>,
     pub model: Spanned<RawModel>,
     pub phases: Option<Spanned<RawPhases>>,
-    /// `[[nodes]]`: processes splitbrain starts and owns (the nemesis' process backend).
+    /// `[[nodes]]`: the nodes faults land on: processes splitbrain starts, containers, or
+    /// nodes reached through hooks.
     pub nodes: Option<Vec<Spanned<RawNode>>>,
     /// Not `Spanned`: toml cannot span a table made implicitly by `[[nemesis.timeline]]`.
     pub nemesis: Option<RawNemesis>,
 }
 
-/// `[[nodes]]`: one node of the system under test that splitbrain starts.
+/// `[[nodes]]`: one node of the system under test.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNode {
     pub name: Spanned<String>,
-    /// Given: splitbrain starts the node. Absent: the node runs elsewhere (staging) and faults
-    /// reach it through `[nemesis.hooks]`.
+    /// Given: splitbrain starts the node. Absent (with no container or label): the node runs
+    /// elsewhere (staging) and faults reach it through `[nemesis.hooks]`.
     pub command: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The node is this Docker container (name or ID).
+    pub container: Option<Spanned<String>>,
+    /// The node is the one Docker container with this label (`key=value`).
+    pub label: Option<Spanned<String>>,
 }
 
 /// `[nemesis.hooks.FAULT]`: how a fault starts and heals on nodes splitbrain cannot reach.
@@ -55,6 +60,7 @@ pub struct RawNemesis {
     pub faults: Option<Spanned<Vec<Spanned<String>>>>,
     pub target: Option<Spanned<String>>,
     pub nodes: Option<Spanned<Vec<Spanned<String>>>>,
+    pub partition: Option<Spanned<String>>,
     pub interval: Option<Spanned<String>>,
     pub duration: Option<Spanned<String>>,
     pub timeline: Option<Vec<Spanned<RawStep>>>,
@@ -70,6 +76,7 @@ pub struct RawStep {
     pub duration: Spanned<String>,
     pub target: Option<Spanned<String>>,
     pub nodes: Option<Spanned<Vec<Spanned<String>>>>,
+    pub partition: Option<Spanned<String>>,
 }
 
 /// `[target]`: where requests go.
