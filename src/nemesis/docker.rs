@@ -96,7 +96,11 @@ impl DockerNodes {
     pub async fn check_ready(&self, workload: &str) -> Result<(), NemesisError> {
         for status in self.status().await? {
             if !status.running || status.paused {
-                let state = if status.paused { "paused" } else { "not running" };
+                let state = if status.paused {
+                    "paused"
+                } else {
+                    "not running"
+                };
                 return Err(NemesisError::NotReady {
                     node: status.name,
                     state: state.into(),
@@ -116,7 +120,9 @@ impl DockerNodes {
         cuts: Option<&Cuts>,
     ) -> Result<Value, NemesisError> {
         if fault == FaultKind::Partition {
-            return self.partition(cuts.expect("a partition comes with its cuts")).await;
+            return self
+                .partition(cuts.expect("a partition comes with its cuts"))
+                .await;
         }
         let mut done = Vec::new();
         for node in self.select(names) {
@@ -137,7 +143,9 @@ impl DockerNodes {
                     self.docker.stop_container(&node.id, Some(options)).await
                 }
                 FaultKind::Partition | FaultKind::Slow => {
-                    return Err(NemesisError::Unsupported { fault: fault.name() });
+                    return Err(NemesisError::Unsupported {
+                        fault: fault.name(),
+                    });
                 }
             };
             what.map_err(|e| api_error(format!("{fault} {}", node.name), e))?;
@@ -211,10 +219,7 @@ impl DockerNodes {
             let Some(pid) = self.running_pid(node).await? else {
                 continue; // a stopped node has no network to cut; it starts with none
             };
-            let mut lines = vec![
-                format!("-N {CHAIN}"),
-                format!("-I INPUT 1 -j {CHAIN}"),
-            ];
+            let mut lines = vec![format!("-N {CHAIN}"), format!("-I INPUT 1 -j {CHAIN}")];
             for refuse in refuses {
                 for ip in &by_name[refuse.peer.as_str()].ips {
                     lines.push(if refuse.only_initiated {
@@ -319,7 +324,11 @@ async fn find_by_label(docker: &Docker, node: &str, label: &str) -> Result<Strin
         .await
         .map_err(|e| api_error(format!("list containers labelled {label}"), e))?;
     let names = |c: &bollard::models::ContainerSummary| {
-        c.names.clone().unwrap_or_default().join(",").replace('/', "")
+        c.names
+            .clone()
+            .unwrap_or_default()
+            .join(",")
+            .replace('/', "")
     };
     match found.as_slice() {
         [one] => Ok(one.id.clone().unwrap_or_default()),
@@ -386,7 +395,8 @@ fn short(id: &str) -> &str {
 }
 
 fn unreachable_docker(reason: String) -> NemesisError {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
     NemesisError::DockerUnreachable { host, reason }
 }
 

@@ -14,8 +14,7 @@ pub mod proxy;
 pub use docker::DockerNodes;
 pub use partition::{Cuts, Refuse, Shape};
 pub use plan::{
-    Backend, ContainerRef, DockerNodeSpec, FaultKind, NemesisPlan, NodeSpec, Schedule, Step,
-    Target,
+    Backend, ContainerRef, DockerNodeSpec, FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target,
 };
 pub use process::{ProcessNodes, State, StateNode, heal_from_state};
 
@@ -59,7 +58,9 @@ pub enum NemesisError {
          changes its iptables): run as root, or leave partition out of the faults"
     )]
     NeedsRoot,
-    #[error("partitions need `{program}`, which is not on the PATH: install it (Debian: util-linux for nsenter, iptables)")]
+    #[error(
+        "partitions need `{program}`, which is not on the PATH: install it (Debian: util-linux for nsenter, iptables)"
+    )]
     Missing { program: &'static str },
     #[error("failed to send {signal} to process group {pid}: {reason}")]
     Signal {

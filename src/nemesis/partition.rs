@@ -96,7 +96,8 @@ impl Shape {
                 // Each node sees itself and the `reach` nearest on each side: with
                 // reach = majority / 2 that is at least a majority, and since every window
                 // is centred on a different node, no two windows are the same.
-                let reach = (n / 2 + 1) / 2;
+                let majority = n / 2 + 1;
+                let reach = majority / 2;
                 for i in 0..n {
                     for j in 0..n {
                         let d = i.abs_diff(j);
@@ -235,11 +236,7 @@ mod tests {
     fn majorities_ring_gives_every_node_a_different_majority() {
         for n in 4..12 {
             let all = nodes(n);
-            let cuts = Shape::MajoritiesRing.cuts(
-                &all,
-                &[],
-                &mut ChaCha8Rng::seed_from_u64(7),
-            );
+            let cuts = Shape::MajoritiesRing.cuts(&all, &[], &mut ChaCha8Rng::seed_from_u64(7));
             assert!(symmetric(&cuts, &all));
             let views: Vec<BTreeSet<String>> = all.iter().map(|a| sees(&cuts, &all, a)).collect();
             for view in &views {
@@ -247,7 +244,11 @@ mod tests {
                 assert!(view.len() < n, "{n} nodes: {view:?} sees everyone");
             }
             let distinct: BTreeSet<_> = views.iter().collect();
-            assert_eq!(distinct.len(), n, "{n} nodes: two nodes see the same majority");
+            assert_eq!(
+                distinct.len(),
+                n,
+                "{n} nodes: two nodes see the same majority"
+            );
         }
     }
 

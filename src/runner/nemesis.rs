@@ -83,7 +83,11 @@ impl Hit {
         } else {
             (side, None)
         };
-        let peers = names.iter().filter(|n| !nodes.contains(n)).cloned().collect();
+        let peers = names
+            .iter()
+            .filter(|n| !nodes.contains(n))
+            .cloned()
+            .collect();
         Hit {
             fault,
             nodes,

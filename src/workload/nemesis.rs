@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use crate::nemesis::command::{CommandTemplate, Hook, validate_node_name};
 use crate::nemesis::{
-    Backend, ContainerRef, DockerNodeSpec, FaultKind, NemesisPlan, NodeSpec, Schedule, Shape,
-    Step, Target,
+    Backend, ContainerRef, DockerNodeSpec, FaultKind, NemesisPlan, NodeSpec, Schedule, Shape, Step,
+    Target,
 };
 
 use super::WorkloadError;
@@ -484,9 +484,11 @@ fn check_shapes(
         let field = format!("{table}.partition");
         let shape = Shape::from_name(text.get_ref()).expect("parsed before");
         let problem = if !partitions {
-            Some("partition sets the shape of a partition fault: expected fault(s) to include \
+            Some(
+                "partition sets the shape of a partition fault: expected fault(s) to include \
                   partition, or no partition field"
-                .to_owned())
+                    .to_owned(),
+            )
         } else if !shape.uses_target() && targeted {
             Some(format!(
                 "{shape} places every node itself: expected no target or nodes with it"
