@@ -307,7 +307,10 @@ fn bad_nemesis_input_is_refused_before_anything_starts() {
             "[nemesis]\nfaults = [\"pause\"]\nnodes = [\"toyset-9\"]",
             "unknown node \"toyset-9\"",
         ),
-        ("[nemesis]\nfaults = [\"partition\"]", "not built yet"),
+        (
+            "[nemesis]\nfaults = [\"partition\"]",
+            "partition needs the docker backend",
+        ),
         (
             "[nemesis]\nfaults = [\"pause\"]\ninterval = \"9s\"",
             "shorter than time_limit",
@@ -433,4 +436,93 @@ fn bad_hooks_are_refused_before_anything_starts() {
         assert!(stderr.contains(expected), "{nemesis}: {stderr}");
         assert!(stderr.contains("nemesis."), "names the field: {stderr}");
     }
+}
+
+/// Replaces the workload's node with `nodes` (TOML for `[[nodes]]` tables).
+fn replace_nodes(wl: &Path, nodes: &str) {
+    let text = std::fs::read_to_string(wl).unwrap();
+    let start = text.find("[[nodes]]").unwrap();
+    let end = text[start..].find("\n\n").unwrap() + start;
+    let text = text.replace(&text[start..end], nodes.trim_end());
+    std::fs::write(wl, text).unwrap();
+}
+
+#[test]
+fn bad_docker_nodes_and_partition_shapes_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let three = "[[nodes]]\nname = \"n1\"\ncontainer = \"c1\"\n\
+                 [[nodes]]\nname = \"n2\"\ncontainer = \"c2\"\n\
+                 [[nodes]]\nname = \"n3\"\nlabel = \"app=n3\"";
+    let cases = [
+        (
+            three,
+            "[nemesis]\nfaults = [\"slow\"]",
+            "the docker backend (nodes with a container) cannot inject slow",
+        ),
+        (
+            three,
+            "[nemesis]\nfaults = [\"partition\"]\npartition = \"majorities-ring\"",
+            "majorities-ring needs at least 4 nodes, found 3",
+        ),
+        (
+            three,
+            "[nemesis]\nfaults = [\"partition\"]\npartition = \"halves\"\ntarget = \"one\"",
+            "halves places every node itself",
+        ),
+        (
+            three,
+            "[nemesis]\nfaults = [\"partition\"]\npartition = \"split\"",
+            "expected one of isolate, halves, majorities-ring, bridge, one-way, found \"split\"",
+        ),
+        (
+            three,
+            "[nemesis]\nfaults = [\"kill\"]\npartition = \"halves\"",
+            "expected fault(s) to include partition",
+        ),
+        (
+            three,
+            "[[nemesis.timeline]]\nat = \"1s\"\nfault = \"pause\"\nduration = \"1s\"\npartition = \"bridge\"",
+            "nemesis.timeline[0].partition",
+        ),
+        (
+            "[[nodes]]\nname = \"n1\"\ncontainer = \"c1\"\nlabel = \"app=x\"",
+            "[nemesis]\nfaults = [\"kill\"]",
+            "expected one of command (splitbrain starts it), container or label",
+        ),
+        (
+            "[[nodes]]\nname = \"n1\"\ncontainer = \"c1\"\n[[nodes]]\nname = \"n2\"",
+            "[nemesis]\nfaults = [\"kill\"]",
+            "expected every node to be a Docker container",
+        ),
+        (
+            "[[nodes]]\nname = \"n1\"\ncontainer = \"\"",
+            "[nemesis]\nfaults = [\"kill\"]",
+            "expected a container name or ID",
+        ),
+        (
+            "[[nodes]]\nname = \"n1\"\n[[nodes]]\nname = \"n2\"",
+            "[nemesis]\nfaults = [\"partition\"]\npartition = \"one-way\"\n\
+             [nemesis.hooks.partition]\nstart = \"true\"\nheal = \"true\"",
+            "which describes isolate only",
+        ),
+    ];
+    for (i, (nodes, nemesis, expected)) in cases.iter().enumerate() {
+        let wl = workload(dir.path(), &format!("e2e-bad-docker-{i}"), "20s", nemesis);
+        replace_nodes(&wl, nodes);
+        let output = splitbrain(&["validate", wl.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{nemesis}: {stderr}");
+        assert!(stderr.contains(expected), "{nemesis}: {stderr}");
+        assert!(
+            stderr.contains(&format!("e2e-bad-docker-{i}.toml:")),
+            "names the file and line: {stderr}"
+        );
+    }
+    // And a good one validates.
+    let good = "[[nemesis.timeline]]\nat = \"1s\"\nfault = \"partition\"\n\
+                partition = \"bridge\"\nduration = \"2s\"";
+    let wl = workload(dir.path(), "e2e-good-docker", "5s", good);
+    replace_nodes(&wl, three);
+    let output = splitbrain(&["validate", wl.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
 }
