@@ -252,8 +252,7 @@ fn every_partition_shape_cuts_exactly_its_links_and_heal_restores_them() {
             .unwrap();
         assert!(applied["rules"].is_object(), "{applied}");
         cluster.assert_links(&cuts, &format!("during {shape}"));
-        rt.block_on(nodes.heal(FaultKind::Partition, &cuts.nodes()))
-            .unwrap();
+        rt.block_on(nodes.heal_partition(&cuts)).unwrap();
         for name in &cluster.names {
             assert!(
                 !cluster.rules(name).contains("SPLITBRAIN"),
@@ -262,6 +261,19 @@ fn every_partition_shape_cuts_exactly_its_links_and_heal_restores_them() {
         }
         cluster.assert_links(&Cuts::default(), &format!("after healing {shape}"));
     }
+
+    // Overlapping partitions compose, and healing one leaves the other in force.
+    let first = Shape::Isolate.cuts(&cluster.names, &["n1".to_owned()], &mut rng);
+    let second = Shape::OneWay.cuts(&cluster.names, &["n2".to_owned()], &mut rng);
+    for cuts in [&first, &second] {
+        rt.block_on(nodes.inject(FaultKind::Partition, &cuts.nodes(), Some(cuts)))
+            .unwrap();
+    }
+    cluster.assert_links(&Cuts::union([&first, &second]), "two partitions at once");
+    rt.block_on(nodes.heal_partition(&first)).unwrap();
+    cluster.assert_links(&second, "after healing the first");
+    rt.block_on(nodes.heal_partition(&second)).unwrap();
+    cluster.assert_links(&Cuts::default(), "after healing both");
 }
 
 #[test]
@@ -286,7 +298,7 @@ fn kill_starts_a_new_process_restart_stops_gracefully_and_pause_freezes() {
         "SIGKILL"
     );
     assert!(cluster.status("n1").is_none());
-    rt.block_on(nodes.heal(FaultKind::Kill, &n1)).unwrap();
+    rt.block_on(nodes.heal(&n1)).unwrap();
     let after = cluster.must_status("n1");
     assert_ne!(
         cluster.inspect("n1", "{{.State.Pid}}"),
@@ -303,7 +315,7 @@ fn kill_starts_a_new_process_restart_stops_gracefully_and_pause_freezes() {
     rt.block_on(nodes.inject(FaultKind::Restart, &n1, None))
         .unwrap();
     assert_eq!(cluster.inspect("n1", "{{.State.ExitCode}}"), "143");
-    rt.block_on(nodes.heal(FaultKind::Restart, &n1)).unwrap();
+    rt.block_on(nodes.heal(&n1)).unwrap();
     assert!(cluster.must_status("n1")["boot"] != after["boot"]);
 
     // pause: the heartbeat stops while frozen and goes on from where it stopped.
@@ -317,7 +329,7 @@ fn kill_starts_a_new_process_restart_stops_gracefully_and_pause_freezes() {
         "a frozen node answers nothing"
     );
     std::thread::sleep(Duration::from_secs(2));
-    rt.block_on(nodes.heal(FaultKind::Pause, &n2)).unwrap();
+    rt.block_on(nodes.heal(&n2)).unwrap();
     assert!(!cluster.paused("n2"));
     let after = cluster.must_status("n2");
     assert_eq!(after["boot"], before["boot"], "the same process");

@@ -4,8 +4,10 @@
 //! `INPUT`) inside each container's network namespace, entered with `nsenter -t PID -n` from
 //! the PID Docker reports, with the host's iptables, so they work on `FROM scratch` images.
 //!
-//! Healing is idempotent: unpause what is paused, start what is stopped, remove the chain
-//! wherever it is. That is also all `splitbrain heal` does for a dead run, since the
+//! Partitions compose: while several are in force (overlapping timeline steps), each node's
+//! chain holds the union of their cuts, and healing one leaves the others in place.
+//! Healing everything is idempotent: unpause what is paused, start what is stopped, remove
+//! the chain wherever it is. That is also all `splitbrain heal` does for a dead run, since the
 //! workload names every container.
 
 use std::collections::BTreeMap;
@@ -22,7 +24,7 @@ use serde_json::{Value, json};
 use tokio::process::Command;
 
 use super::NemesisError;
-use super::partition::Cuts;
+use super::partition::{Cuts, Refuse};
 use super::plan::{ContainerRef, DockerNodeSpec, FaultKind};
 
 /// The chain splitbrain owns in every node; healing removes it and nothing else.
@@ -36,6 +38,16 @@ const GRACE_SECONDS: i32 = 5;
 pub struct DockerNodes {
     docker: Docker,
     nodes: Vec<Container>,
+    /// The partitions in force (they may overlap) and the rules each node has now; one
+    /// lock, so partitions starting and healing at once are applied one after the other.
+    partitions: tokio::sync::Mutex<Partitions>,
+}
+
+#[derive(Debug, Default)]
+struct Partitions {
+    active: Vec<Cuts>,
+    /// Per node, the refusals its chain holds now (absent: no chain).
+    applied: BTreeMap<String, Vec<Refuse>>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +91,11 @@ impl DockerNodes {
                 ips: ips(&info),
             });
         }
-        Ok(DockerNodes { docker, nodes })
+        Ok(DockerNodes {
+            docker,
+            nodes,
+            partitions: Default::default(),
+        })
     }
 
     /// Every node's state, in the workload's order.
@@ -120,9 +136,11 @@ impl DockerNodes {
         cuts: Option<&Cuts>,
     ) -> Result<Value, NemesisError> {
         if fault == FaultKind::Partition {
-            return self
-                .partition(cuts.expect("a partition comes with its cuts"))
-                .await;
+            let cuts = cuts.expect("a partition comes with its cuts");
+            let mut partitions = self.partitions.lock().await;
+            partitions.active.push(cuts.clone());
+            let rules = self.apply(&mut partitions).await?;
+            return Ok(json!({ "cuts": cuts.to_json(), "rules": rules }));
         }
         let mut done = Vec::new();
         for node in self.select(names) {
@@ -154,28 +172,41 @@ impl DockerNodes {
         Ok(Value::Array(done))
     }
 
-    /// Undoes `fault` on `names`: resume, start, or remove the partition's rules.
-    pub async fn heal(&self, fault: FaultKind, names: &[String]) -> Result<Value, NemesisError> {
+    /// Undoes a kill, pause or restart on `names`: resume or start.
+    pub async fn heal(&self, names: &[String]) -> Result<Value, NemesisError> {
         let mut done = Vec::new();
         for node in self.select(names) {
-            let healed = match fault {
-                FaultKind::Partition => self.unpartition(node).await?,
-                _ => self.revive(node).await?,
-            };
+            let healed = self.revive(node).await?;
             done.push(json!({ "node": node.name, "healed": healed }));
         }
         Ok(Value::Array(done))
     }
 
-    /// Heals everything on every node; returns what was healed, one line each.
+    /// Ends one partition: the links it cut come back unless another partition in force
+    /// cuts them too. Returns each changed node's rules (empty: its chain was removed).
+    pub async fn heal_partition(&self, cuts: &Cuts) -> Result<Value, NemesisError> {
+        let mut partitions = self.partitions.lock().await;
+        if let Some(at) = partitions.active.iter().position(|c| c == cuts) {
+            partitions.active.remove(at);
+        }
+        let rules = self.apply(&mut partitions).await?;
+        Ok(json!({ "rules": rules }))
+    }
+
+    /// Heals everything on every node, whatever splitbrain believes is active (so it also
+    /// cleans up after a dead run); returns what was healed, one line each.
     pub async fn heal_all(&self) -> Result<Vec<String>, NemesisError> {
+        let mut partitions = self.partitions.lock().await;
+        *partitions = Partitions::default();
         let mut healed = Vec::new();
         for node in &self.nodes {
             for what in self.revive(node).await? {
                 healed.push(format!("{}: {what}", node.name));
             }
-            for what in self.unpartition(node).await? {
-                healed.push(format!("{}: {what}", node.name));
+            if let Some(pid) = self.running_pid(node).await?
+                && remove_chain(pid).await
+            {
+                healed.push(format!("{}: removed iptables chain {CHAIN}", node.name));
             }
         }
         Ok(healed)
@@ -210,14 +241,32 @@ impl DockerNodes {
         Ok(done)
     }
 
-    async fn partition(&self, cuts: &Cuts) -> Result<Value, NemesisError> {
+    /// Brings every node's chain in line with the union of the partitions in force,
+    /// rewriting only the nodes whose refusals changed. Returns the new rules of each
+    /// changed node (`[]`: chain removed).
+    async fn apply(
+        &self,
+        partitions: &mut Partitions,
+    ) -> Result<BTreeMap<String, Vec<String>>, NemesisError> {
+        let wanted = Cuts::union(&partitions.active).grudges();
         let by_name: HashMap<&str, &Container> =
             self.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
-        let mut rules: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (name, refuses) in cuts.grudges() {
-            let node = by_name[name.as_str()];
+        let mut changed = BTreeMap::new();
+        for node in &self.nodes {
+            let want = wanted.get(&node.name);
+            if want == partitions.applied.get(&node.name) {
+                continue;
+            }
             let Some(pid) = self.running_pid(node).await? else {
-                continue; // a stopped node has no network to cut; it starts with none
+                // A stopped node has no network to cut; it starts with none.
+                partitions.applied.remove(&node.name);
+                continue;
+            };
+            remove_chain(pid).await;
+            partitions.applied.remove(&node.name);
+            let Some(refuses) = want else {
+                changed.insert(node.name.clone(), Vec::new());
+                continue;
             };
             let mut lines = vec![format!("-N {CHAIN}"), format!("-I INPUT 1 -j {CHAIN}")];
             for refuse in refuses {
@@ -230,8 +279,6 @@ impl DockerNodes {
                     });
                 }
             }
-            // Start clean, so a rule left by a dead run cannot double up.
-            remove_chain(pid).await;
             for line in &lines {
                 let args: Vec<&str> = line.split(' ').collect();
                 let out = iptables(pid, &args).await?;
@@ -244,21 +291,12 @@ impl DockerNodes {
                     });
                 }
             }
-            rules.insert(name, lines);
+            partitions
+                .applied
+                .insert(node.name.clone(), refuses.clone());
+            changed.insert(node.name.clone(), lines);
         }
-        Ok(json!({ "cuts": cuts.to_json(), "rules": rules }))
-    }
-
-    /// Removes the chain from a running node; says whether there was one.
-    async fn unpartition(&self, node: &Container) -> Result<Vec<String>, NemesisError> {
-        let Some(pid) = self.running_pid(node).await? else {
-            return Ok(Vec::new());
-        };
-        Ok(if remove_chain(pid).await {
-            vec![format!("removed iptables chain {CHAIN}")]
-        } else {
-            Vec::new()
-        })
+        Ok(changed)
     }
 
     async fn running_pid(&self, node: &Container) -> Result<Option<i64>, NemesisError> {
@@ -285,7 +323,7 @@ pub fn check_partition_rights() -> Result<(), NemesisError> {
 
 /// Deletes the jump and the chain in `pid`'s network namespace; `true` if the chain was there.
 async fn remove_chain(pid: i64) -> bool {
-    // A jump inserted twice (two overlapping partitions) needs deleting twice.
+    // A jump inserted twice (by hand, or a dead run and this one) needs deleting twice.
     for _ in 0..16 {
         match iptables(pid, &["-D", "INPUT", "-j", CHAIN]).await {
             Ok(out) if out.status.success() => continue,

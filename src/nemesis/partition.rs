@@ -131,6 +131,15 @@ impl Cuts {
         }
     }
 
+    /// Every link cut by any of `all`: the partitions in force together.
+    pub fn union<'a>(all: impl IntoIterator<Item = &'a Cuts>) -> Cuts {
+        let links = all
+            .into_iter()
+            .flat_map(|c| c.links.iter().cloned())
+            .collect();
+        Cuts { links }
+    }
+
     pub fn is_cut(&self, from: &str, to: &str) -> bool {
         self.links.contains(&(from.to_owned(), to.to_owned()))
     }
@@ -304,6 +313,30 @@ mod tests {
             cuts.to_json(),
             serde_json::json!({"n1": ["n3"], "n2": ["n3"], "n3": ["n1", "n2"]})
         );
+    }
+
+    #[test]
+    fn a_one_way_cut_and_its_reverse_together_refuse_everything() {
+        let all = nodes(3);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let out = Shape::OneWay.cuts(&all, &side("n1"), &mut rng);
+        let back = Shape::Isolate.cuts(&all, &side("n2"), &mut rng);
+        let both = Cuts::union([&out, &back]);
+        let n2 = &both.grudges()["n2"];
+        assert_eq!(
+            n2,
+            &[
+                Refuse {
+                    peer: "n1".into(),
+                    only_initiated: false
+                },
+                Refuse {
+                    peer: "n3".into(),
+                    only_initiated: false
+                }
+            ]
+        );
+        assert_eq!(Cuts::union([]), Cuts::default());
     }
 
     #[test]

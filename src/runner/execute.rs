@@ -91,15 +91,19 @@ pub async fn execute(
     let deadline = Instant::now() + plan.time_limit;
     let faults = nemesis.map(|nemesis| {
         let (recorder, log, stop) = (ctx.recorder.clone(), ctx.log.clone(), stop.clone());
-        tokio::spawn(async move {
-            super::nemesis::run(&nemesis, recorder, log, started, deadline, stop).await;
-        })
+        let task = nemesis.clone();
+        let task = tokio::spawn(async move {
+            super::nemesis::run(&task, recorder, log, started, deadline, stop).await;
+        });
+        (nemesis, task)
     });
     let workers = main_phase(&ctx, arrivals.clone(), deadline, stop.clone()).await;
-    if let Some(faults) = faults {
-        // It heals everything before it returns; a panic inside it still heals, by Drop.
-        if let Err(e) = faults.await {
-            ctx.log.line(format!("nemesis task failed: {e}"));
+    if let Some((nemesis, task)) = faults {
+        // It heals everything before it returns; if it died instead, heal here.
+        if let Err(e) = task.await {
+            ctx.log.line(format!("nemesis task failed: {e}; healing"));
+            let (recorder, log) = (ctx.recorder.clone(), ctx.log.clone());
+            super::nemesis::heal_after_failure(&nemesis, recorder, log).await;
         }
     }
     ctx.recorder.sync();

@@ -125,13 +125,10 @@ impl Faults {
             }
             Faults::Docker(backend) => {
                 let cuts = hit.partition.as_ref().map(|(_, cuts)| cuts);
-                let done = match action {
-                    Action::Start => backend.inject(fault, nodes, cuts).await,
-                    // The rules of a partition sit on every node that lost a link.
-                    Action::Heal => match cuts {
-                        Some(cuts) => backend.heal(fault, &cuts.nodes()).await,
-                        None => backend.heal(fault, nodes).await,
-                    },
+                let done = match (action, cuts) {
+                    (Action::Start, _) => backend.inject(fault, nodes, cuts).await,
+                    (Action::Heal, Some(cuts)) => backend.heal_partition(cuts).await,
+                    (Action::Heal, None) => backend.heal(nodes).await,
                 };
                 flatten(Ok(done.map_err(|e| e.to_string())))
             }
@@ -183,6 +180,23 @@ struct Ctx {
     log: Arc<RunLog>,
 }
 
+impl Ctx {
+    fn new(nemesis: &Nemesis, recorder: Arc<Recorder>, log: Arc<RunLog>) -> Ctx {
+        Ctx {
+            faults: nemesis.faults.clone(),
+            names: nemesis.plan.node_names(),
+            recorder,
+            log,
+        }
+    }
+}
+
+/// When the nemesis task died (a panic) instead of returning: heals what can be healed
+/// without knowing which faults were active (processes and containers; hooks cannot be).
+pub async fn heal_after_failure(nemesis: &Nemesis, recorder: Arc<Recorder>, log: Arc<RunLog>) {
+    heal_everything(&Ctx::new(nemesis, recorder, log)).await;
+}
+
 /// Runs the schedule until `deadline` or a stop, then heals everything.
 pub async fn run(
     nemesis: &Nemesis,
@@ -192,12 +206,7 @@ pub async fn run(
     deadline: Instant,
     stop: watch::Receiver<bool>,
 ) {
-    let ctx = Ctx {
-        faults: nemesis.faults.clone(),
-        names: nemesis.plan.node_names(),
-        recorder,
-        log,
-    };
+    let ctx = Ctx::new(nemesis, recorder, log);
     // Its own stream, so adding a fault does not change the workload's operations.
     let mut rng = ChaCha8Rng::seed_from_u64(nemesis.seed ^ 0x006e_656d_6573_6973);
     match &nemesis.plan.schedule {
