@@ -563,3 +563,40 @@ fn unreachable_docker_and_missing_containers_are_refused_before_any_fault() {
         assert!(!cluster.paused(name));
     }
 }
+
+#[test]
+fn partitions_without_root_are_refused_before_docker_is_even_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["n1", "n2", "n3"];
+    let nodes: String = names
+        .iter()
+        .map(|n| format!("[[nodes]]\nname = \"{n}\"\ncontainer = \"sbt-noroot-{n}\"\n"))
+        .collect();
+    let text = format!(
+        "name = \"sbt-noroot\"\ntime_limit = \"5s\"\nconcurrency = 1\n\
+         [target]\nbase_url = \"http://127.0.0.1:9\"\n{nodes}\
+         [nemesis]\nfaults = [\"partition\"]\ninterval = \"1s\"\n\
+         [model]\nkind = \"set\"\n\
+         [model.ops.add]\nmethod = \"POST\"\npath = \"/add\"\nbody = '{{\"value\": {{{{value}}}}}}'\n\
+         [model.ops.read]\nmethod = \"GET\"\npath = \"/read\"\nrecords = \"/elements\"\n"
+    );
+    let wl = dir.path().join("noroot.toml");
+    std::fs::write(&wl, text).unwrap();
+    // World-readable, so the unprivileged user can read it.
+    Command::new("chmod")
+        .args(["-R", "a+rwX", dir.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(["run", wl.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .expect("run setpriv");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("partitions need root"), "{stderr}");
+    assert!(!out.join("history.jsonl").exists(), "nothing started");
+}
