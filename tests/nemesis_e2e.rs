@@ -307,7 +307,10 @@ fn bad_nemesis_input_is_refused_before_anything_starts() {
             "[nemesis]\nfaults = [\"pause\"]\nnodes = [\"toyset-9\"]",
             "unknown node \"toyset-9\"",
         ),
-        ("[nemesis]\nfaults = [\"partition\"]", "not built yet"),
+        (
+            "[nemesis]\nfaults = [\"partition\"]",
+            "cannot inject partition",
+        ),
         (
             "[nemesis]\nfaults = [\"pause\"]\ninterval = \"9s\"",
             "shorter than time_limit",
