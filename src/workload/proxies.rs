@@ -14,6 +14,9 @@ use super::WorkloadError;
 use super::raw::{RawProxy, RawSlow};
 use super::validate::Cx;
 
+/// Where a value is in the file.
+type Span = std::ops::Range<usize>;
+
 /// The toxic names of `[nemesis.slow]`, as Toxic serializes them.
 const TOXICS: &[&str] = &["latency", "reset", "blackhole", "refuse", "bandwidth"];
 
@@ -87,7 +90,7 @@ pub(super) fn check_slow(cx: &Cx, raw: Option<&Spanned<RawSlow>>) -> Result<Toxi
         None => "latency",
     };
     // Each field with the toxics it belongs to.
-    let fields: [(&str, Option<std::ops::Range<usize>>, &[&str]); 4] = [
+    let fields: [(&str, Option<Span>, &[&str]); 4] = [
         (
             "latency",
             raw.latency.as_ref().map(Spanned::span),
