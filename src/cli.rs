@@ -16,6 +16,7 @@ use splitbrain::history::{FORMAT_VERSION, Header, read_history};
 use splitbrain::nemesis::command::Hook;
 use splitbrain::nemesis::{
     self, Backend, DockerNodeSpec, DockerNodes, FaultKind, NemesisPlan, NodeSpec, ProcessNodes,
+    Proxies,
 };
 use splitbrain::report;
 use splitbrain::runner::{self, Faults, Nemesis, Recorder, RunDir, RunLog};
@@ -274,25 +275,28 @@ async fn run(
                 let dir = create_dir()?;
                 let nodes = start_nodes(&plan, specs, &dir)?;
                 // On error, dropping the nodes stops them.
+                let proxies = start_proxies(&plan, nemesis_plan).await?;
                 wait_until_ready(&client).await.map_err(unreachable)?;
                 let faults = Faults::Process(nodes);
-                (dir, Some(nemesis_for(&plan, nemesis_plan, faults)))
+                (dir, Some(nemesis_for(&plan, nemesis_plan, faults, proxies)))
             }
             Backend::Docker(specs) => {
                 let nodes = connect_docker(&plan, nemesis_plan, specs).await?;
+                let proxies = start_proxies(&plan, nemesis_plan).await?;
                 client.preflight().await.map_err(unreachable)?;
                 let faults = Faults::Docker(nodes);
                 (
                     create_dir()?,
-                    Some(nemesis_for(&plan, nemesis_plan, faults)),
+                    Some(nemesis_for(&plan, nemesis_plan, faults, proxies)),
                 )
             }
             Backend::Command { hooks, .. } => {
+                let proxies = start_proxies(&plan, nemesis_plan).await?;
                 client.preflight().await.map_err(unreachable)?;
                 let faults = Faults::Hooks(Arc::new(hooks.clone()));
                 (
                     create_dir()?,
-                    Some(nemesis_for(&plan, nemesis_plan, faults)),
+                    Some(nemesis_for(&plan, nemesis_plan, faults, proxies)),
                 )
             }
         },
@@ -325,6 +329,10 @@ async fn run(
         log.clone(),
     )
     .await;
+    if let Some(nemesis) = nemesis.as_ref().filter(|n| !n.plan.proxies.is_empty()) {
+        nemesis.proxies.shutdown().await;
+        log.line("fault proxies stopped");
+    }
     if let Some(Faults::Process(nodes)) = nemesis.as_ref().map(|n| &n.faults) {
         nodes.shutdown();
         log.line("nodes stopped");
@@ -367,12 +375,28 @@ async fn record(
     stats
 }
 
-fn nemesis_for(plan: &Plan, nemesis: &NemesisPlan, faults: Faults) -> Arc<Nemesis> {
+fn nemesis_for(
+    plan: &Plan,
+    nemesis: &NemesisPlan,
+    faults: Faults,
+    proxies: Arc<Proxies>,
+) -> Arc<Nemesis> {
     Arc::new(Nemesis {
         plan: nemesis.clone(),
         faults,
+        proxies,
         seed: plan.seed,
     })
+}
+
+/// Starts the workload's fault proxies before the preflight, which may go through them; a
+/// proxy that cannot bind its address is exit 4, before the workload begins.
+async fn start_proxies(plan: &Plan, nemesis: &NemesisPlan) -> Result<Arc<Proxies>, Failure> {
+    let proxies = Proxies::start(&nemesis.proxies, plan.seed)
+        .await
+        .context("failed to start the fault proxies of [[nemesis.proxies]]")
+        .map_err(unreachable)?;
+    Ok(Arc::new(proxies))
 }
 
 /// Starts the workload's nodes (the process backend), refusing when a killed earlier run of
@@ -430,6 +454,13 @@ async fn wait_until_ready(client: &HttpClient) -> Result<(), ClientError> {
 
 fn heal(path: &Path) -> Result<Verdict, Failure> {
     let plan = Plan::from_file(path).map_err(bad_input)?;
+    if let Some(nemesis) = plan.nemesis.as_ref().filter(|n| !n.proxies.is_empty()) {
+        println!(
+            "the {} fault proxies of [[nemesis.proxies]] lived inside the splitbrain process: \
+             a killed run leaves no toxic behind",
+            nemesis.proxies.len()
+        );
+    }
     if let Some(NemesisPlan {
         backend: Backend::Command { nodes, hooks },
         ..

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use splitbrain::checker::Model;
+use splitbrain::nemesis::proxy::{Direction, Toxic};
 use splitbrain::workload::{Extract, Plan, ValueSpec, WorkloadError};
 
 const FILE: &str = "workloads/test.toml";
@@ -485,4 +486,233 @@ fn header_values_resolve_from_the_environment_only_when_asked() {
         &err.to_string(),
         &["header Authorization", "STAGING_TOKEN", "not set"],
     );
+}
+
+/// `BASE` with two process nodes and `nemesis` appended (a `[nemesis]` and its sub-tables).
+fn with_nemesis(nemesis: &str) -> String {
+    format!(
+        "{BASE}\n[[nodes]]\nname = \"n1\"\ncommand = [\"toyset\", \"--listen\", \"127.0.0.1:8080\"]\n\
+         [[nodes]]\nname = \"n2\"\ncommand = [\"toyset\", \"--listen\", \"127.0.0.1:8081\"]\n\n\
+         {nemesis}"
+    )
+}
+
+/// A proxy in front of n1, and a timeline that slows n1.
+const PROXIED_SLOW: &str = r#"[[nemesis.timeline]]
+at = "1s"
+fault = "slow"
+duration = "2s"
+nodes = ["n1"]
+
+[[nemesis.proxies]]
+node = "n1"
+listen = "127.0.0.1:18080"
+upstream = "127.0.0.1:8080"
+"#;
+
+/// `file:line:column:` of the last occurrence of `needle` in `text` (what a test appended).
+fn located(text: &str, needle: &str) -> String {
+    let at = text.rfind(needle).expect("the needle is in the text");
+    let line = text[..at].lines().count() + usize::from(text[..at].ends_with('\n'));
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("{FILE}:{line}:{column}:")
+}
+
+#[test]
+fn proxies_make_slow_injectable_by_the_process_backend_with_a_default_latency() {
+    let plan = parse(&with_nemesis(PROXIED_SLOW)).expect("valid");
+    let nemesis = plan.nemesis.expect("a nemesis plan");
+    assert_eq!(nemesis.proxies.len(), 1);
+    assert_eq!(nemesis.proxies[0].node, "n1");
+    assert_eq!(nemesis.proxies[0].listen.to_string(), "127.0.0.1:18080");
+    assert_eq!(nemesis.proxies[0].upstream.to_string(), "127.0.0.1:8080");
+    assert_eq!(nemesis.slow, splitbrain::nemesis::DEFAULT_SLOW);
+    let slow = "[nemesis.slow]\ntoxic = \"latency\"\nlatency = \"200ms\"\njitter = \"50ms\"\n\
+                direction = \"downstream\"";
+    let plan = parse(&with_nemesis(&format!("{PROXIED_SLOW}\n{slow}"))).expect("valid");
+    assert_eq!(
+        plan.nemesis.expect("a nemesis plan").slow,
+        Toxic::Latency {
+            direction: Direction::Downstream,
+            latency: Duration::from_millis(200),
+            jitter: Duration::from_millis(50),
+        }
+    );
+}
+
+#[test]
+fn slow_without_proxies_is_refused_and_names_proxies() {
+    let text = with_nemesis("[nemesis]\nfaults = [\"slow\"]");
+    assert_contains(
+        &error(&text),
+        &[
+            &located(&text, "\"slow\"]"),
+            "field nemesis.faults",
+            "cannot inject slow",
+            "[[nemesis.proxies]]",
+        ],
+    );
+}
+
+#[test]
+fn a_proxy_for_an_unknown_node_lists_the_known_ones() {
+    let text = with_nemesis(&PROXIED_SLOW.replace("node = \"n1\"", "node = \"n9\""));
+    assert_contains(
+        &error(&text),
+        &[
+            &located(&text, "\"n9\""),
+            "field nemesis.proxies[0].node",
+            "unknown node \"n9\": expected one of n1, n2",
+        ],
+    );
+}
+
+#[test]
+fn proxy_addresses_must_be_an_ip_and_a_port_without_dns() {
+    for (old, new, field) in [
+        (
+            "listen = \"127.0.0.1:18080\"",
+            "listen = \"localhost:18080\"",
+            "listen",
+        ),
+        (
+            "upstream = \"127.0.0.1:8080\"",
+            "upstream = \"127.0.0.1\"",
+            "upstream",
+        ),
+        (
+            "listen = \"127.0.0.1:18080\"",
+            "listen = \"127.0.0.1:0\"",
+            "listen",
+        ),
+    ] {
+        let text = with_nemesis(&PROXIED_SLOW.replace(old, new));
+        let value = new.split_once("= ").expect("a key and a value").1;
+        assert_contains(
+            &error(&text),
+            &[
+                &located(&text, value),
+                &format!("field nemesis.proxies[0].{field}"),
+                "expected an IP address and a port above 0",
+                "no host names",
+            ],
+        );
+    }
+}
+
+#[test]
+fn two_proxies_on_the_same_listen_address_are_refused() {
+    let second = "[[nemesis.proxies]]\nnode = \"n2\"\nlisten = \"127.0.0.1:18080\"\n\
+                  upstream = \"127.0.0.1:8081\"";
+    let text = with_nemesis(&format!("{PROXIED_SLOW}\n{second}"));
+    let at = text
+        .rfind("\"127.0.0.1:18080\"")
+        .expect("the second listen");
+    let line = text[..at].lines().count();
+    assert_contains(
+        &error(&text),
+        &[
+            &format!("{FILE}:{line}:10:"),
+            "field nemesis.proxies[1].listen",
+            "nemesis.proxies[0] already listens on 127.0.0.1:18080",
+        ],
+    );
+}
+
+#[test]
+fn slow_fields_that_do_not_belong_to_the_toxic_are_refused() {
+    for (slow, field, wrong) in [
+        ("toxic = \"reset\"\njitter = \"5ms\"", "jitter", "\"5ms\""),
+        (
+            "toxic = \"refuse\"\ndirection = \"both\"",
+            "direction",
+            "\"both\"",
+        ),
+        (
+            "toxic = \"latency\"\nbytes_per_sec = 100",
+            "bytes_per_sec",
+            "100",
+        ),
+        (
+            "toxic = \"bandwidth\"\nlatency = \"1s\"",
+            "latency",
+            "\"1s\"",
+        ),
+    ] {
+        let text = with_nemesis(&format!("{PROXIED_SLOW}\n[nemesis.slow]\n{slow}"));
+        assert_contains(
+            &error(&text),
+            &[
+                &located(&text, wrong),
+                &format!("field nemesis.slow.{field}"),
+                &format!("remove {field}"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn an_unknown_toxic_or_direction_lists_the_known_ones() {
+    let text = with_nemesis(&format!("{PROXIED_SLOW}\n[nemesis.slow]\ntoxic = \"lag\""));
+    assert_contains(
+        &error(&text),
+        &[
+            &located(&text, "\"lag\""),
+            "field nemesis.slow.toxic",
+            "expected one of latency, reset, blackhole, refuse, bandwidth, found \"lag\"",
+        ],
+    );
+    let text = with_nemesis(&format!(
+        "{PROXIED_SLOW}\n[nemesis.slow]\ntoxic = \"reset\"\ndirection = \"sideways\""
+    ));
+    assert_contains(
+        &error(&text),
+        &[
+            &located(&text, "\"sideways\""),
+            "field nemesis.slow.direction",
+            "expected one of upstream",
+        ],
+    );
+}
+
+#[test]
+fn proxies_without_a_slow_fault_are_fine_but_a_slow_table_is_not() {
+    let proxies_only = PROXIED_SLOW.replace("fault = \"slow\"", "fault = \"pause\"");
+    let plan = parse(&with_nemesis(&proxies_only)).expect("proxies alone are valid");
+    assert_eq!(plan.nemesis.expect("a nemesis plan").proxies.len(), 1);
+    let text = with_nemesis(&format!(
+        "{proxies_only}\n[nemesis.slow]\ntoxic = \"reset\""
+    ));
+    assert_contains(
+        &error(&text),
+        &[
+            "field nemesis.slow:",
+            "no slow fault is scheduled",
+            "remove [nemesis.slow]",
+        ],
+    );
+}
+
+#[test]
+fn a_slow_hook_and_proxies_together_are_refused_naming_which_to_remove() {
+    // Staging nodes (no command), reached through hooks.
+    let text = format!(
+        "{BASE}\n[[nodes]]\nname = \"n1\"\n\n{PROXIED_SLOW}\n[nemesis.hooks.slow]\n\
+         start = \"true\"\nheal = \"true\""
+    );
+    assert_contains(
+        &error(&text),
+        &[
+            &located(&text, "slow]\nstart"),
+            "field nemesis.hooks.slow",
+            "not both",
+            "remove [nemesis.hooks.slow]",
+            "or [[nemesis.proxies]]",
+        ],
+    );
+    // Without the hook, the proxies inject slow for staging nodes too.
+    let plan = parse(&format!(
+        "{BASE}\n[[nodes]]\nname = \"n1\"\n\n{PROXIED_SLOW}"
+    ));
+    assert!(plan.is_ok(), "{plan:?}");
 }

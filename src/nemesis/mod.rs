@@ -1,22 +1,27 @@
 //! The nemesis: which faults, when, on which nodes (`plan`, with partition shapes in
 //! `partition`), and where they land: `process` (local processes splitbrain starts),
 //! `docker` (containers, through the Docker API and iptables in their network namespaces),
-//! `command` (shell hooks for staging), `proxy` (a TCP fault proxy for slow and broken links). Every fault it starts is healed: at the end of the
-//! fault phase, on Ctrl-C / SIGTERM, on panic (`Drop`), and by `splitbrain heal`.
+//! `command` (shell hooks for staging), `proxy` (a TCP fault proxy for slow and broken links)
+//! and `proxies` (the workload's proxies, where `slow` lands whatever the backend). Every fault
+//! it starts is healed: at the end of the fault phase, on Ctrl-C / SIGTERM, on panic (`Drop`),
+//! and by `splitbrain heal`.
 
 pub mod command;
 pub mod docker;
 mod partition;
 mod plan;
 mod process;
+mod proxies;
 pub mod proxy;
 
 pub use docker::DockerNodes;
 pub use partition::{Cuts, Refuse, Shape};
 pub use plan::{
-    Backend, ContainerRef, DockerNodeSpec, FaultKind, NemesisPlan, NodeSpec, Schedule, Step, Target,
+    Backend, ContainerRef, DEFAULT_SLOW, DockerNodeSpec, FaultKind, NemesisPlan, NodeSpec,
+    ProxySpec, Schedule, Step, Target,
 };
 pub use process::{ProcessNodes, State, StateNode, heal_from_state};
+pub use proxies::Proxies;
 
 /// A fault that could not be started or healed.
 #[derive(Debug, thiserror::Error)]

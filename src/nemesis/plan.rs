@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use rand::Rng;
@@ -10,6 +11,7 @@ use rand::seq::SliceRandom;
 
 use super::command::Hook;
 use super::partition::Shape;
+use super::proxy::{Direction, Toxic};
 
 /// A fault the nemesis can inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,7 +24,8 @@ pub enum FaultKind {
     Restart,
     /// Cut links between nodes, in one of the [`Shape`]s (docker backend or command hooks).
     Partition,
-    /// Slow or lossy links (command hooks only, so far).
+    /// Slow or broken links: the toxic of `[nemesis.slow]` on the node's fault proxies
+    /// (any backend), or command hooks.
     Slow,
 }
 
@@ -41,6 +44,10 @@ impl FaultKind {
         FaultKind::Restart,
         FaultKind::Partition,
     ];
+
+    /// The faults the fault proxies inject, whatever the backend, when the workload has
+    /// `[[nemesis.proxies]]`.
+    pub const PROXY: &'static [FaultKind] = &[FaultKind::Slow];
 
     pub fn from_name(name: &str) -> Option<FaultKind> {
         match name {
@@ -189,11 +196,39 @@ pub enum Backend {
     },
 }
 
+/// A link splitbrain runs a fault proxy on, for the whole run: clients (or the other nodes)
+/// use `listen` instead of the node's own address `upstream`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxySpec {
+    /// The node the link leads to: a `slow` fault on it acts on every proxy of it.
+    pub node: String,
+    pub listen: SocketAddr,
+    pub upstream: SocketAddr,
+}
+
+impl ProxySpec {
+    /// The proxy's name in the history and the run log: `node@listen`.
+    pub fn name(&self) -> String {
+        format!("{}@{}", self.node, self.listen)
+    }
+}
+
+/// What `slow` does on the proxies when `[nemesis.slow]` does not say: 100 ms each way.
+pub const DEFAULT_SLOW: Toxic = Toxic::Latency {
+    direction: Direction::Both,
+    latency: Duration::from_millis(100),
+    jitter: Duration::ZERO,
+};
+
 /// The nemesis part of a plan.
 #[derive(Clone, Debug)]
 pub struct NemesisPlan {
     pub backend: Backend,
     pub schedule: Schedule,
+    /// The fault proxies, started before the workload and stopped before checking.
+    pub proxies: Vec<ProxySpec>,
+    /// What `slow` sets on the proxies of its nodes.
+    pub slow: Toxic,
 }
 
 impl NemesisPlan {
@@ -207,9 +242,14 @@ impl NemesisPlan {
 
     /// Whether any fault it may inject is a partition.
     pub fn partitions(&self) -> bool {
+        self.schedules(FaultKind::Partition)
+    }
+
+    /// Whether it may inject `fault`.
+    pub fn schedules(&self, fault: FaultKind) -> bool {
         match &self.schedule {
-            Schedule::Random { faults, .. } => faults.contains(&FaultKind::Partition),
-            Schedule::Timeline(steps) => steps.iter().any(|s| s.fault == FaultKind::Partition),
+            Schedule::Random { faults, .. } => faults.contains(&fault),
+            Schedule::Timeline(steps) => steps.iter().any(|s| s.fault == fault),
         }
     }
 }

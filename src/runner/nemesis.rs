@@ -15,8 +15,9 @@ use tokio::sync::watch;
 
 use crate::history::{EventKind, Name, Process, Value};
 use crate::nemesis::command::{CommandRun, Hook, HookError};
+use crate::nemesis::proxy::Toxic;
 use crate::nemesis::{
-    Cuts, DockerNodes, FaultKind, NemesisPlan, ProcessNodes, Schedule, Shape, Step, Target,
+    Cuts, DockerNodes, FaultKind, NemesisPlan, ProcessNodes, Proxies, Schedule, Shape, Step, Target,
 };
 
 use super::recorder::{Record, Recorder};
@@ -27,6 +28,8 @@ use super::run_log::RunLog;
 pub struct Nemesis {
     pub plan: NemesisPlan,
     pub faults: Faults,
+    /// The workload's fault proxies, where `slow` lands whatever the backend.
+    pub proxies: Arc<Proxies>,
     /// The run's seed; the nemesis draws from its own stream of it.
     pub seed: u64,
 }
@@ -175,6 +178,9 @@ fn runs(runs: Vec<Result<CommandRun, HookError>>) -> Done {
 #[derive(Clone)]
 struct Ctx {
     faults: Faults,
+    proxies: Arc<Proxies>,
+    /// What `slow` sets on the proxies, when the workload has proxies.
+    slow: Option<Toxic>,
     names: Vec<String>,
     recorder: Arc<Recorder>,
     log: Arc<RunLog>,
@@ -184,6 +190,8 @@ impl Ctx {
     fn new(nemesis: &Nemesis, recorder: Arc<Recorder>, log: Arc<RunLog>) -> Ctx {
         Ctx {
             faults: nemesis.faults.clone(),
+            proxies: nemesis.proxies.clone(),
+            slow: (!nemesis.plan.proxies.is_empty()).then(|| nemesis.plan.slow.clone()),
             names: nemesis.plan.node_names(),
             recorder,
             log,
@@ -286,7 +294,7 @@ async fn strike(
     let (fault, nodes) = (hit.fault, &hit.nodes);
     let f: Name = format!("start-{fault}").into();
     record(ctx, EventKind::Invoke, &f, hit.describe(), None);
-    let (done, error) = ctx.faults.act(Action::Start, &hit).await;
+    let (done, error) = act(ctx, Action::Start, &hit).await;
     ctx.log
         .line(format!("nemesis: {fault} {nodes:?}: {done} {error:?}"));
     let mut value = hit.describe();
@@ -296,7 +304,7 @@ async fn strike(
     // Healed even when the start failed: a heal must be safe when the fault is not active.
     let f: Name = format!("stop-{fault}").into();
     record(ctx, EventKind::Invoke, &f, json!({ "nodes": nodes }), None);
-    let (done, error) = ctx.faults.act(Action::Heal, &hit).await;
+    let (done, error) = act(ctx, Action::Heal, &hit).await;
     ctx.log.line(format!(
         "nemesis: healed {fault} {nodes:?}: {done} {error:?}"
     ));
@@ -309,8 +317,40 @@ async fn strike(
     );
 }
 
+/// Starts or heals a fault: `slow` on the fault proxies when the workload has them,
+/// everything else through the backend.
+async fn act(ctx: &Ctx, action: Action, hit: &Hit) -> Done {
+    let Some(toxic) = ctx.slow.as_ref().filter(|_| hit.fault == FaultKind::Slow) else {
+        return ctx.faults.act(action, hit).await;
+    };
+    let proxies = match action {
+        Action::Start => ctx.proxies.inject(&hit.nodes, toxic),
+        Action::Heal => ctx.proxies.heal(&hit.nodes),
+    };
+    let error = (proxies.as_array().is_some_and(Vec::is_empty)).then(|| {
+        format!(
+            "failed to slow {:?}: no [[nemesis.proxies]] lead to them",
+            hit.nodes
+        )
+    });
+    (json!({ "toxic": toxic, "proxies": proxies }), error)
+}
+
 /// The end of the fault phase: whatever is still broken is healed, and said so.
 async fn heal_everything(ctx: &Ctx) {
+    let cleared = ctx.proxies.heal_all();
+    if !cleared.is_empty() {
+        ctx.log.line(format!(
+            "nemesis: cleared at the end of the fault phase: {cleared:?}"
+        ));
+        record(
+            ctx,
+            EventKind::Info,
+            &"heal".into(),
+            json!({ "proxies": cleared }),
+            None,
+        );
+    }
     // Hooks heal each fault in `strike`; processes and containers can be left down (a
     // failed restart) or cut off (a failed heal).
     let healed = match &ctx.faults {

@@ -5,6 +5,7 @@ mod env;
 mod error;
 mod nemesis;
 mod plan;
+mod proxies;
 mod raw;
 mod template;
 mod validate;

@@ -18,6 +18,7 @@ use crate::nemesis::{
 };
 
 use super::WorkloadError;
+use super::proxies::{check_proxies, check_slow};
 use super::raw::{RawHook, RawNemesis, RawNode, RawStep};
 use super::validate::Cx;
 
@@ -54,18 +55,28 @@ pub(super) fn check(
         Backend::Docker(nodes) => nodes.iter().map(|n| n.name.clone()).collect(),
         Backend::Command { nodes, .. } => nodes.clone(),
     };
+    let proxies = check_proxies(cx, raw.proxies.as_ref(), &names)?;
+    check_hooks_or_proxies(cx, &raw, &proxies)?;
     let can = |fault: FaultKind| match &backend {
+        _ if FaultKind::PROXY.contains(&fault) && !proxies.is_empty() => None,
         Backend::Process(_) if !FaultKind::PROCESS.contains(&fault) => Some(format!(
             "the process backend (nodes with a command) cannot inject {fault}: it does kill, \
              pause and restart; partition needs the docker backend (nodes with a container) \
-             or [nemesis.hooks], slow needs [nemesis.hooks]"
+             or [nemesis.hooks], slow needs [[nemesis.proxies]] (a fault proxy in front of \
+             the node) or [nemesis.hooks]"
         )),
         Backend::Docker(_) if !FaultKind::DOCKER.contains(&fault) => Some(format!(
             "the docker backend (nodes with a container) cannot inject {fault}: it does kill, \
-             pause, restart and partition; slow needs [nemesis.hooks]"
+             pause, restart and partition; slow needs [[nemesis.proxies]] (a fault proxy in \
+             front of the node) or [nemesis.hooks]"
         )),
         Backend::Command { hooks, .. } if !hooks.contains_key(&fault) => Some(format!(
-            "expected a [nemesis.hooks.{fault}] table saying how to start and heal it"
+            "expected a [nemesis.hooks.{fault}] table saying how to start and heal it{}",
+            if fault == FaultKind::Slow {
+                ", or [[nemesis.proxies]] (a fault proxy in front of the node)"
+            } else {
+                ""
+            }
         )),
         _ => None,
     };
@@ -80,7 +91,56 @@ pub(super) fn check(
     }?;
     let hooks = matches!(backend, Backend::Command { .. });
     check_shapes(cx, &raw, &schedule, names.len(), hooks)?;
-    Ok(Some(NemesisPlan { backend, schedule }))
+    let slow = check_slow(cx, raw.slow.as_ref())?;
+    let plan = NemesisPlan {
+        backend,
+        schedule,
+        proxies,
+        slow,
+    };
+    check_slow_used(cx, &raw, &plan)?;
+    Ok(Some(plan))
+}
+
+/// `slow` comes from `[nemesis.hooks.slow]` or from the fault proxies, never both.
+fn check_hooks_or_proxies(
+    cx: &Cx,
+    raw: &RawNemesis,
+    proxies: &[crate::nemesis::ProxySpec],
+) -> Result<(), WorkloadError> {
+    let hook = raw
+        .hooks
+        .iter()
+        .flatten()
+        .find(|(name, _)| name.get_ref() == "slow");
+    match hook {
+        Some((name, _)) if !proxies.is_empty() => Err(cx.at(
+            name,
+            "nemesis.hooks.slow",
+            "slow is injected either by [nemesis.hooks.slow] or by the fault proxies of \
+             [[nemesis.proxies]], not both: remove [nemesis.hooks.slow] to slow the proxied \
+             links, or [[nemesis.proxies]] to run the hook",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `[nemesis.slow]` says what `slow` does on the proxies: it needs both.
+fn check_slow_used(cx: &Cx, raw: &RawNemesis, plan: &NemesisPlan) -> Result<(), WorkloadError> {
+    let Some(table) = &raw.slow else {
+        return Ok(());
+    };
+    let problem = if !plan.schedules(FaultKind::Slow) {
+        "[nemesis.slow] says what the slow fault does, and no slow fault is scheduled: add \
+         slow to the faults or the timeline, or remove [nemesis.slow]"
+    } else if plan.proxies.is_empty() {
+        "[nemesis.slow] says what slow does on the fault proxies, and there are none: add \
+         [[nemesis.proxies]], or remove [nemesis.slow] (with hooks, [nemesis.hooks.slow] says \
+         what slow does)"
+    } else {
+        return Ok(());
+    };
+    Err(cx.at(table, "nemesis.slow", problem))
 }
 
 /// What may say whether a backend can inject a fault (`Some(why not)`).

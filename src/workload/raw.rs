@@ -65,6 +65,32 @@ pub struct RawNemesis {
     pub duration: Option<Spanned<String>>,
     pub timeline: Option<Vec<Spanned<RawStep>>>,
     pub hooks: Option<BTreeMap<Spanned<String>, Spanned<RawHook>>>,
+    /// `[[nemesis.proxies]]`: links splitbrain runs a fault proxy on.
+    pub proxies: Option<Vec<Spanned<RawProxy>>>,
+    /// `[nemesis.slow]`: what `slow` does on the proxies.
+    pub slow: Option<Spanned<RawSlow>>,
+}
+
+/// `[[nemesis.proxies]]`: a fault proxy in front of one node, for the whole run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProxy {
+    pub node: Spanned<String>,
+    pub listen: Spanned<String>,
+    pub upstream: Spanned<String>,
+}
+
+/// `[nemesis.slow]`: the toxic `slow` sets on the proxies; which fields apply depends on
+/// `toxic`, so `validate` checks them (one flat table rather than a tagged enum, whose
+/// errors would not name the field).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlow {
+    pub toxic: Option<Spanned<String>>,
+    pub latency: Option<Spanned<String>>,
+    pub jitter: Option<Spanned<String>>,
+    pub bytes_per_sec: Option<Spanned<u64>>,
+    pub direction: Option<Spanned<String>>,
 }
 
 /// `[[nemesis.timeline]]`: one fault at a fixed time.
