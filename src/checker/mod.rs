@@ -6,6 +6,7 @@ mod faults;
 mod intern;
 mod model;
 mod queue;
+pub mod relations;
 mod result;
 mod set;
 #[cfg(test)]

@@ -93,6 +93,9 @@ pub struct CheckerResult {
 pub struct Results {
     pub valid: Verdict,
     pub checkers: BTreeMap<String, CheckerResult>,
+    /// How the workload's views converged after the faults, when it declares relations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convergence: Option<super::relations::Convergence>,
 }
 
 impl Results {
@@ -104,7 +107,11 @@ impl Results {
             .map(|c| c.valid)
             .max()
             .unwrap_or(Verdict::Unknown);
-        Results { valid, checkers }
+        Results {
+            valid,
+            checkers,
+            convergence: None,
+        }
     }
 }
 

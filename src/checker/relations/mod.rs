@@ -1,0 +1,163 @@
+//! Relations between views: the promises a microservice system makes about the same facts
+//! held in several places (replicas agree, a read model covers every acknowledged write, one
+//! capture per order, stock is conserved). Each relation is a checker over the history; the
+//! same evaluation also tells the runner's convergence phase when to stop polling.
+//!
+//! ## The history contract for views
+//! A read of view `NAME` is an op with `f = "view:NAME"`. Its `ok` value is a map
+//! `{"records": [R, ...]}`, where each record `R` is a map holding `"id"` (the record's id)
+//! and one entry per field the view declares (`{"id": 17, "status": "CONFIRMED"}`); a field
+//! missing from the service's record is `nil`. Reads made by the convergence phase also carry
+//! `"round": N` (1, 2, ...), in the invocation's value and in the completion's: the runner
+//! reads every view once per round and starts a round only after the previous one completed,
+//! so a round is a snapshot of every view. Reads made during the main phase have no round.
+//! A read that ended `fail` or `info` says nothing about the view.
+//!
+//! Ids compare by their text: the integer 17 and the string "17" are the same id (a service
+//! may echo a number as a string).
+
+use crate::history::Value;
+
+/// One relation a workload declares, over views named in the workload.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Relation {
+    /// Two or more views hold the same records: as id multisets (`Ids`), or as id → fields
+    /// maps (`Records`). Anomalies: `unconverged` (still different in the last round, with the
+    /// exact difference), `divergent` (they agreed, then differed again with no write of the
+    /// workload's ops in between).
+    Agree { views: Vec<String>, compare: Compare },
+    /// Every write op `op` that ended `ok` has its value among the ids of `view`'s last read
+    /// (`lost` otherwise); one that ended `fail` must not (`unexpected`); `info` may or may not.
+    Covers { view: String, op: String },
+    /// No two records of `view` share an id, or, with `key`, the value of field `key` (one
+    /// capture per order): `duplicated`, with both records.
+    Unique { view: String, key: Option<String> },
+    /// Records of `view` that pass `filter` correspond to records of `other` that pass
+    /// `other_filter` and whose field `key` is their id: exactly one each (`Expect::One`) or
+    /// none (`Expect::None`). `missing`: a record of `view` without its match (or with more
+    /// than one: `duplicated`); `orphaned`: a record of `other` whose `key` names no record of
+    /// `view` that passes `filter` (with `Expect::One`), or one that should have none.
+    Matches {
+        view: String,
+        filter: Filter,
+        other: String,
+        other_filter: Filter,
+        key: String,
+        expect: Expect,
+    },
+    /// In every read of `view` (not only the last), the sum of `fields` over all records
+    /// equals `total` (`wrong-total`), and no field is below `floor` (`negative`).
+    Conserved {
+        view: String,
+        fields: Vec<String>,
+        total: i64,
+        floor: Option<i64>,
+    },
+}
+
+/// How `agree` compares views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    /// The multiset of ids.
+    Ids,
+    /// The map id → declared fields.
+    Records,
+}
+
+/// How many records of `other` each filtered record of `view` must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    One,
+    None,
+}
+
+/// Field = value conditions, all of which must hold (plain equality, no expressions).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter(pub Vec<(String, Value)>);
+
+impl Relation {
+    /// A short, stable name for results.json: `agree(primary,replica)`, `covers(add→replica)`,
+    /// `unique(payments.order_id)`, `matches(orders→payments)`, `conserved(stock)`.
+    pub fn name(&self) -> String {
+        match self {
+            Relation::Agree { views, .. } => format!("agree({})", views.join(",")),
+            Relation::Covers { view, op } => format!("covers({op}→{view})"),
+            Relation::Unique { view, key: None } => format!("unique({view})"),
+            Relation::Unique {
+                view,
+                key: Some(key),
+            } => format!("unique({view}.{key})"),
+            Relation::Matches { view, other, .. } => format!("matches({view}→{other})"),
+            Relation::Conserved { view, .. } => format!("conserved({view})"),
+        }
+    }
+
+    /// The views this relation reads.
+    pub fn views(&self) -> Vec<&str> {
+        match self {
+            Relation::Agree { views, .. } => views.iter().map(String::as_str).collect(),
+            Relation::Covers { view, .. }
+            | Relation::Unique { view, .. }
+            | Relation::Conserved { view, .. } => vec![view],
+            Relation::Matches { view, other, .. } => vec![view, other],
+        }
+    }
+}
+
+/// The `f` of a read of view `name`.
+pub fn view_f(name: &str) -> String {
+    format!("view:{name}")
+}
+
+/// One round of the convergence phase (or any set of reads): each view's records.
+pub type Round = std::collections::BTreeMap<String, Vec<Value>>;
+
+/// How the views converged, for results.json (`"convergence"`) and the summary.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Convergence {
+    /// Whether some round had every relation hold.
+    pub converged: bool,
+    /// Convergence-phase rounds in the history.
+    pub rounds: u32,
+    /// From the last heal (the last nemesis `stop-*` event; without faults, the first
+    /// round's invocation) to the completion of the first round at which every relation
+    /// held; `None` if none did.
+    pub time_to_converge_ns: Option<u64>,
+    /// What still did not hold in the last round, one line each.
+    pub unmet: Vec<String>,
+}
+
+/// The writes the relations need (`covers`: each op's value and outcome), taken from a
+/// history once, so the convergence phase can evaluate many rounds cheaply.
+#[derive(Clone, Debug, Default)]
+pub struct Writes {
+    // Filled in by the relations checker (issue 4, in progress).
+    _private: (),
+}
+
+impl Writes {
+    pub fn from_history(_relations: &[Relation], _history: &crate::history::History) -> Writes {
+        todo!("relations checker: in progress on a branch")
+    }
+}
+
+/// What does not hold in `round`, one line each (`agree(a,b): 3 ids differ: 17 only in a,
+/// …`); empty when every relation holds. Views missing from `round` do not hold.
+pub fn unmet(_relations: &[Relation], _writes: &Writes, _round: &Round) -> Vec<String> {
+    todo!("relations checker: in progress on a branch")
+}
+
+/// Checks every relation over `history`: one result per relation, keyed by
+/// [`Relation::name`], and how the views converged.
+pub fn check(
+    _relations: &[Relation],
+    _history: &crate::history::History,
+) -> Result<
+    (
+        std::collections::BTreeMap<String, super::CheckerResult>,
+        Convergence,
+    ),
+    crate::history::HistoryError,
+> {
+    todo!("relations checker: in progress on a branch")
+}
