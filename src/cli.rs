@@ -429,10 +429,20 @@ async fn connect_docker(
     nemesis: &NemesisPlan,
     specs: &[DockerNodeSpec],
 ) -> Result<Arc<DockerNodes>, Failure> {
-    if nemesis.partitions() {
+    // Without proxies, slow is a qdisc inside each container.
+    let qdisc_slow = nemesis.proxies.is_empty() && nemesis.schedules(FaultKind::Slow);
+    if nemesis.partitions() || qdisc_slow {
         nemesis::docker::check_partition_rights().map_err(unreachable)?;
     }
-    let nodes = DockerNodes::connect(specs).await.map_err(unreachable)?;
+    if qdisc_slow {
+        nemesis::docker::check_qdisc(&nemesis.slow)
+            .await
+            .map_err(unreachable)?;
+    }
+    let nodes = DockerNodes::connect(specs)
+        .await
+        .map_err(unreachable)?
+        .slow_with(nemesis.slow.clone());
     nodes
         .check_ready(&plan.source.path.display().to_string())
         .await

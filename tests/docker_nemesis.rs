@@ -597,6 +597,149 @@ fn partitions_without_root_are_refused_before_docker_is_even_asked() {
         .expect("run setpriv");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("partitions need root"), "{stderr}");
+    assert!(stderr.contains("need root"), "{stderr}");
     assert!(!out.join("history.jsonl").exists(), "nothing started");
+}
+
+/// A GET with a generous timeout, returning the body's length and how long it took.
+fn timed_get(ip: &str, path: &str) -> (usize, Duration) {
+    use std::io::{Read, Write};
+    let addr = format!("{ip}:7000").parse().unwrap();
+    let began = Instant::now();
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\n\r\n").unwrap();
+    let mut body = Vec::new();
+    stream.read_to_end(&mut body).unwrap();
+    (body.len(), began.elapsed())
+}
+
+fn post_add(ip: &str, value: u32) {
+    use std::io::{Read, Write};
+    let addr = format!("{ip}:7000").parse().unwrap();
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    let body = format!("{{\"value\": {value}}}");
+    write!(
+        stream,
+        "POST /add HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+fn qdiscs(cluster: &Cluster, name: &str) -> String {
+    let pid = cluster.inspect(name, "{{.State.Pid}}");
+    let out = Command::new("nsenter")
+        .args(["-t", &pid, "-n", "tc", "qdisc", "show"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn slow_without_proxies_paces_a_container_with_a_qdisc_and_heal_removes_it() {
+    use splitbrain::nemesis::proxy::{Direction, Toxic};
+    let _serial = serial();
+    let cluster = Cluster::start("sbt-slow", 206, 2);
+    let n1 = ["n1".to_owned()];
+    for value in 0..2500 {
+        post_add(&cluster.ip("n1"), value);
+    }
+    let (size, fast) = timed_get(&cluster.ip("n1"), "/read");
+    assert!(size > 10_000, "{size} bytes");
+    // 10,000 B/s after a 4 KB burst: the response takes its size / rate, give or take.
+    let toxic = Toxic::Bandwidth {
+        direction: Direction::Both,
+        bytes_per_sec: 10_000,
+    };
+    let rt = runtime();
+    rt.block_on(splitbrain::nemesis::docker::check_qdisc(&toxic))
+        .expect("tbf is on every kernel here");
+    let nodes = rt
+        .block_on(DockerNodes::connect(&cluster.specs()))
+        .unwrap()
+        .slow_with(toxic);
+    let applied = rt
+        .block_on(nodes.inject(FaultKind::Slow, &n1, None))
+        .unwrap();
+    assert!(
+        applied[0]["tc"]
+            .as_str()
+            .unwrap()
+            .contains("tbf rate 80000bit"),
+        "{applied}"
+    );
+    assert!(qdiscs(&cluster, "n1").contains("qdisc tbf 5b1:"));
+    assert!(
+        !qdiscs(&cluster, "n2").contains("5b1:"),
+        "only the hit node"
+    );
+    let (_, slow) = timed_get(&cluster.ip("n1"), "/read");
+    let expected = Duration::from_secs_f64((size as f64 - 4096.0) / 10_000.0);
+    assert!(
+        slow >= expected.mul_f64(0.7) && slow <= expected * 3,
+        "{size} bytes took {slow:?} at 10,000 B/s (expected about {expected:?}, {fast:?} unpaced)"
+    );
+    eprintln!(
+        "slow: {size} bytes in {fast:?} unpaced, {slow:?} at 10,000 B/s (expected {expected:?})"
+    );
+    rt.block_on(nodes.heal(&n1)).unwrap();
+    assert!(!qdiscs(&cluster, "n1").contains("5b1:"), "healed");
+    let (_, after) = timed_get(&cluster.ip("n1"), "/read");
+    assert!(after < expected / 4, "{after:?} after the heal");
+}
+
+#[test]
+fn slow_latency_on_containers_needs_netem_and_says_so_where_the_kernel_has_none() {
+    use splitbrain::nemesis::proxy::{Direction, Toxic};
+    let toxic = Toxic::Latency {
+        direction: Direction::Both,
+        latency: Duration::from_millis(100),
+        jitter: Duration::from_millis(10),
+    };
+    let rt = runtime();
+    let probe = rt.block_on(splitbrain::nemesis::docker::check_qdisc(&toxic));
+    let _serial = serial();
+    let cluster = Cluster::start("sbt-netem", 207, 2);
+    if probe.is_ok() {
+        // A kernel with netem: the latency lands as a netem qdisc, and heal removes it.
+        let n2 = ["n2".to_owned()];
+        let nodes = rt
+            .block_on(DockerNodes::connect(&cluster.specs()))
+            .unwrap()
+            .slow_with(toxic);
+        rt.block_on(nodes.inject(FaultKind::Slow, &n2, None))
+            .unwrap();
+        assert!(qdiscs(&cluster, "n2").contains("qdisc netem 5b1:"));
+        rt.block_on(nodes.heal(&n2)).unwrap();
+        assert!(!qdiscs(&cluster, "n2").contains("5b1:"));
+        return;
+    }
+    // This machine's kernel: the run is refused before any fault, naming the way out.
+    let dir = tempfile::tempdir().unwrap();
+    let wl = workload(dir.path(), &cluster);
+    let text = std::fs::read_to_string(&wl)
+        .unwrap()
+        .replace("partition = \"halves\"\n", "")
+        .replace("fault = \"partition\"", "fault = \"slow\"")
+        .replace("nodes = [\"n5\"]", "nodes = [\"n2\"]")
+        + "\n[nemesis.slow]\ntoxic = \"latency\"\nlatency = \"100ms\"\n";
+    std::fs::write(&wl, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(["run", wl.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("this kernel has no netem qdisc") && stderr.contains("[[nemesis.proxies]]"),
+        "{stderr}"
+    );
+    assert!(!qdiscs(&cluster, "n1").contains("5b1:"));
 }

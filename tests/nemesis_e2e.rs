@@ -456,8 +456,13 @@ fn bad_docker_nodes_and_partition_shapes_are_refused_before_anything_starts() {
     let cases = [
         (
             three,
-            "[nemesis]\nfaults = [\"slow\"]",
-            "the docker backend (nodes with a container) cannot inject slow",
+            "[nemesis]\nfaults = [\"slow\"]\n[nemesis.slow]\ntoxic = \"reset\"",
+            "reset and refuse need the fault proxy",
+        ),
+        (
+            three,
+            "[nemesis]\nfaults = [\"slow\"]\n[nemesis.slow]\ndirection = \"upstream\"",
+            "which has no direction",
         ),
         (
             three,

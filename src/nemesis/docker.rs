@@ -26,6 +26,7 @@ use tokio::process::Command;
 use super::NemesisError;
 use super::partition::{Cuts, Refuse};
 use super::plan::{ContainerRef, DockerNodeSpec, FaultKind};
+use super::proxy::Toxic;
 
 /// The chain splitbrain owns in every node; healing removes it and nothing else.
 pub const CHAIN: &str = "SPLITBRAIN";
@@ -41,6 +42,8 @@ pub struct DockerNodes {
     /// The partitions in force (they may overlap) and the rules each node has now; one
     /// lock, so partitions starting and healing at once are applied one after the other.
     partitions: tokio::sync::Mutex<Partitions>,
+    /// What `slow` does when there are no fault proxies: a qdisc in each container.
+    slow: Option<Toxic>,
 }
 
 #[derive(Debug, Default)]
@@ -95,7 +98,15 @@ impl DockerNodes {
             docker,
             nodes,
             partitions: Default::default(),
+            slow: None,
         })
+    }
+
+    /// Makes `slow` a qdisc (netem for latency and loss, tbf for bandwidth) on every
+    /// interface of the hit containers; see [`qdisc`] for which toxics can be.
+    pub fn slow_with(mut self, toxic: Toxic) -> DockerNodes {
+        self.slow = Some(toxic);
+        self
     }
 
     /// Every node's state, in the workload's order.
@@ -142,6 +153,9 @@ impl DockerNodes {
             let rules = self.apply(&mut partitions).await?;
             return Ok(json!({ "cuts": cuts.to_json(), "rules": rules }));
         }
+        if fault == FaultKind::Slow {
+            return self.slow(names).await;
+        }
         let mut done = Vec::new();
         for node in self.select(names) {
             let pid = self.inspect(node).await?.state.and_then(|s| s.pid);
@@ -172,11 +186,13 @@ impl DockerNodes {
         Ok(Value::Array(done))
     }
 
-    /// Undoes a kill, pause or restart on `names`: resume or start.
+    /// Undoes a kill, pause, restart or slow on `names`: resume, start, or remove the
+    /// qdisc.
     pub async fn heal(&self, names: &[String]) -> Result<Value, NemesisError> {
         let mut done = Vec::new();
         for node in self.select(names) {
-            let healed = self.revive(node).await?;
+            let mut healed = self.revive(node).await?;
+            healed.extend(self.unslow(node).await?);
             done.push(json!({ "node": node.name, "healed": healed }));
         }
         Ok(Value::Array(done))
@@ -207,6 +223,9 @@ impl DockerNodes {
                 && remove_chain(pid).await
             {
                 healed.push(format!("{}: removed iptables chain {CHAIN}", node.name));
+            }
+            for what in self.unslow(node).await? {
+                healed.push(format!("{}: {what}", node.name));
             }
         }
         Ok(healed)
@@ -299,6 +318,55 @@ impl DockerNodes {
         Ok(changed)
     }
 
+    /// Puts the slow qdisc on every interface of the running containers among `names`.
+    async fn slow(&self, names: &[String]) -> Result<Value, NemesisError> {
+        let toxic = self.slow.as_ref().ok_or(NemesisError::Unsupported {
+            fault: FaultKind::Slow.name(),
+        })?;
+        let qdisc = qdisc(toxic).ok_or(NemesisError::Unsupported {
+            fault: FaultKind::Slow.name(),
+        })?;
+        let mut done = Vec::new();
+        for node in self.select(names) {
+            let Some(pid) = self.running_pid(node).await? else {
+                continue;
+            };
+            for link in links(pid).await? {
+                let mut args = vec!["qdisc", "replace", "dev", &link, "root", "handle", HANDLE];
+                args.extend(qdisc.iter().map(String::as_str));
+                let out = netns(pid, "tc", &args).await?;
+                if !out.status.success() {
+                    return Err(NemesisError::Tc {
+                        node: node.name.clone(),
+                        command: args.join(" "),
+                        stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+                    });
+                }
+                done.push(json!({ "node": node.name, "tc": args.join(" ") }));
+            }
+        }
+        Ok(Value::Array(done))
+    }
+
+    /// Removes splitbrain's qdisc (and only it) from a running container's interfaces.
+    async fn unslow(&self, node: &Container) -> Result<Vec<String>, NemesisError> {
+        let Some(pid) = self.running_pid(node).await? else {
+            return Ok(Vec::new());
+        };
+        let mut done = Vec::new();
+        for link in links(pid).await? {
+            let shown = netns(pid, "tc", &["qdisc", "show", "dev", &link]).await?;
+            let ours = String::from_utf8_lossy(&shown.stdout)
+                .lines()
+                .any(|l| l.split_whitespace().nth(2) == Some(HANDLE));
+            if ours {
+                netns(pid, "tc", &["qdisc", "del", "dev", &link, "root"]).await?;
+                done.push(format!("removed the slow qdisc on {link}"));
+            }
+        }
+        Ok(done)
+    }
+
     async fn running_pid(&self, node: &Container) -> Result<Option<i64>, NemesisError> {
         let status = status_of(&node.name, &self.inspect(node).await?);
         Ok((status.running && status.pid > 0).then_some(status.pid))
@@ -321,6 +389,89 @@ pub fn check_partition_rights() -> Result<(), NemesisError> {
     Ok(())
 }
 
+/// The handle of the qdisc splitbrain adds, so healing removes only its own.
+const HANDLE: &str = "5b1:";
+
+/// The `tc qdisc` arguments (after `root handle 5b1:`) that make `toxic`, if a qdisc can:
+/// netem for latency with jitter and for a blackhole (100 % loss), tbf for bandwidth. A
+/// reset or a refusal needs the fault proxy.
+pub fn qdisc(toxic: &Toxic) -> Option<Vec<String>> {
+    let ms = |d: std::time::Duration| format!("{}ms", d.as_millis());
+    match toxic {
+        Toxic::Latency {
+            latency, jitter, ..
+        } => Some(vec![
+            "netem".into(),
+            "delay".into(),
+            ms(*latency),
+            ms(*jitter),
+        ]),
+        Toxic::Blackhole { .. } => Some(vec!["netem".into(), "loss".into(), "100%".into()]),
+        Toxic::Bandwidth { bytes_per_sec, .. } if *bytes_per_sec > 0 => Some(vec![
+            "tbf".into(),
+            "rate".into(),
+            format!("{}bit", bytes_per_sec * 8),
+            "burst".into(),
+            "32kbit".into(),
+            "latency".into(),
+            "400ms".into(),
+        ]),
+        _ => None,
+    }
+}
+
+/// Checks that this kernel has the qdisc `slow` needs, in a network namespace of its own
+/// (so no container is touched): this is where a kernel without netem says so.
+pub async fn check_qdisc(toxic: &Toxic) -> Result<(), NemesisError> {
+    let Some(qdisc) = qdisc(toxic) else {
+        return Err(NemesisError::Unsupported {
+            fault: FaultKind::Slow.name(),
+        });
+    };
+    let out = Command::new("unshare")
+        .args(["--net", "tc", "qdisc", "add", "dev", "lo", "root"])
+        .args(&qdisc)
+        .output()
+        .await
+        .map_err(|source| NemesisError::Io {
+            what: "run unshare --net tc (to check the kernel's qdiscs)".into(),
+            source,
+        })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(NemesisError::NoQdisc {
+        qdisc: qdisc[0].clone(),
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    })
+}
+
+/// The network interfaces in `pid`'s namespace, loopback left out.
+async fn links(pid: i64) -> Result<Vec<String>, NemesisError> {
+    let out = netns(pid, "ip", &["-o", "link", "show"]).await?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.split(": ").nth(1))
+        .map(|name| name.split('@').next().unwrap_or(name).to_owned())
+        .filter(|name| name != "lo")
+        .collect())
+}
+
+/// Runs `program args` in `pid`'s network namespace.
+async fn netns(pid: i64, program: &str, args: &[&str]) -> Result<Output, NemesisError> {
+    let pid = pid.to_string();
+    Command::new("nsenter")
+        .args(["-t", &pid, "-n", program])
+        .args(args)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|source| NemesisError::Io {
+            what: format!("run nsenter -t {pid} -n {program} {}", args.join(" ")),
+            source,
+        })
+}
+
 /// Deletes the jump and the chain in `pid`'s network namespace; `true` if the chain was there.
 async fn remove_chain(pid: i64) -> bool {
     // A jump inserted twice (by hand, or a dead run and this one) needs deleting twice.
@@ -338,17 +489,9 @@ async fn remove_chain(pid: i64) -> bool {
 }
 
 async fn iptables(pid: i64, args: &[&str]) -> Result<Output, NemesisError> {
-    let pid = pid.to_string();
-    Command::new("nsenter")
-        .args(["-t", &pid, "-n", "iptables", "-w"])
-        .args(args)
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|source| NemesisError::Io {
-            what: format!("run nsenter -t {pid} -n iptables {}", args.join(" ")),
-            source,
-        })
+    let mut all = vec!["-w"];
+    all.extend_from_slice(args);
+    netns(pid, "iptables", &all).await
 }
 
 async fn find_by_label(docker: &Docker, node: &str, label: &str) -> Result<String, NemesisError> {

@@ -59,10 +59,23 @@ pub enum NemesisError {
         stderr: String,
     },
     #[error(
-        "partitions need root (splitbrain enters each container's network namespace and \
-         changes its iptables): run as root, or leave partition out of the faults"
+        "partitions and slow links on containers need root (splitbrain enters each \
+         container's network namespace and changes its iptables or qdiscs): run as root, or \
+         leave those faults out"
     )]
     NeedsRoot,
+    #[error("failed to slow {node}: `tc {command}` said: {stderr}")]
+    Tc {
+        node: String,
+        command: String,
+        stderr: String,
+    },
+    #[error(
+        "this kernel has no {qdisc} qdisc (tc said: {stderr}), which slow on containers needs: \
+         put [[nemesis.proxies]] in front of the nodes to slow their links through \
+         splitbrain's fault proxy instead"
+    )]
+    NoQdisc { qdisc: String, stderr: String },
     #[error(
         "partitions need `{program}`, which is not on the PATH: install it (Debian: util-linux for nsenter, iptables)"
     )]

@@ -43,6 +43,7 @@ impl FaultKind {
         FaultKind::Pause,
         FaultKind::Restart,
         FaultKind::Partition,
+        FaultKind::Slow,
     ];
 
     /// The faults the fault proxies inject, whatever the backend, when the workload has

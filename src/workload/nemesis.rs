@@ -67,8 +67,7 @@ pub(super) fn check(
         )),
         Backend::Docker(_) if !FaultKind::DOCKER.contains(&fault) => Some(format!(
             "the docker backend (nodes with a container) cannot inject {fault}: it does kill, \
-             pause, restart and partition; slow needs [[nemesis.proxies]] (a fault proxy in \
-             front of the node) or [nemesis.hooks]"
+             pause, restart, partition and slow"
         )),
         Backend::Command { hooks, .. } if !hooks.contains_key(&fault) => Some(format!(
             "expected a [nemesis.hooks.{fault}] table saying how to start and heal it{}",
@@ -133,7 +132,9 @@ fn check_slow_used(cx: &Cx, raw: &RawNemesis, plan: &NemesisPlan) -> Result<(), 
     let problem = if !plan.schedules(FaultKind::Slow) {
         "[nemesis.slow] says what the slow fault does, and no slow fault is scheduled: add \
          slow to the faults or the timeline, or remove [nemesis.slow]"
-    } else if plan.proxies.is_empty() {
+    } else if let Some(problem) = qdisc_problem(cx, raw, plan) {
+        return Err(problem);
+    } else if plan.proxies.is_empty() && !matches!(plan.backend, Backend::Docker(_)) {
         "[nemesis.slow] says what slow does on the fault proxies, and there are none: add \
          [[nemesis.proxies]], or remove [nemesis.slow] (with hooks, [nemesis.hooks.slow] says \
          what slow does)"
@@ -141,6 +142,30 @@ fn check_slow_used(cx: &Cx, raw: &RawNemesis, plan: &NemesisPlan) -> Result<(), 
         return Ok(());
     };
     Err(cx.at(table, "nemesis.slow", problem))
+}
+
+/// Containers without proxies slow their links with a qdisc, which can delay, drop or pace
+/// what a node sends, but not reset connections or pick a direction.
+fn qdisc_problem(cx: &Cx, raw: &RawNemesis, plan: &NemesisPlan) -> Option<WorkloadError> {
+    if !plan.proxies.is_empty() || !matches!(plan.backend, Backend::Docker(_)) {
+        return None;
+    }
+    let table = raw.slow.as_ref()?;
+    if let Some(direction) = &table.get_ref().direction {
+        let message = "without [[nemesis.proxies]], slow on containers is a qdisc on what each \
+                       node sends, which has no direction: remove direction, or add proxies";
+        return Some(cx.at(direction, "nemesis.slow.direction", message));
+    }
+    if crate::nemesis::docker::qdisc(&plan.slow).is_none() {
+        let message = "without [[nemesis.proxies]], slow on containers is a qdisc (netem or \
+                       tbf), which can be latency, blackhole or bandwidth above 0; reset and \
+                       refuse need the fault proxy: add [[nemesis.proxies]]";
+        return Some(match &table.get_ref().toxic {
+            Some(at) => cx.at(at, "nemesis.slow.toxic", message),
+            None => cx.at(table, "nemesis.slow", message),
+        });
+    }
+    None
 }
 
 /// What may say whether a backend can inject a fault (`Some(why not)`).
