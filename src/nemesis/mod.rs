@@ -32,9 +32,7 @@ pub enum NemesisError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "failed to inject {fault}: the process backend cannot (validation should have said so)"
-    )]
+    #[error("failed to inject {fault}: this backend cannot (validation should have said so)")]
     Unsupported { fault: &'static str },
     #[error("failed to reach Docker at {host}: {reason}")]
     DockerUnreachable { host: String, reason: String },
