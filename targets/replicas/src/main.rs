@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use replicas::{Command, args::USAGE, primary, replica};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -19,6 +20,14 @@ async fn main() -> ExitCode {
         }
     };
     let role = command.role();
+    // Before the startup line: whoever reads it may signal at once.
+    let shutdown = match Shutdown::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("replicas {role}: failed to install the SIGINT/SIGTERM handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(command.listen()).await {
         Ok(l) => l,
         Err(e) => {
@@ -39,7 +48,7 @@ async fn main() -> ExitCode {
             eprintln!("replicas primary listening on {addr}, bugs: {described}");
             tokio::select! {
                 r = axum::serve(listener, primary::app(bugs, stock)) => r,
-                () = shutdown() => Ok(()),
+                () = shutdown.wait() => Ok(()),
             }
         }
         Command::Replica { config, .. } => {
@@ -49,7 +58,7 @@ async fn main() -> ExitCode {
             );
             tokio::select! {
                 r = replica::serve(listener, config) => r,
-                () = shutdown() => Ok(()),
+                () = shutdown.wait() => Ok(()),
             }
         }
     };
@@ -62,12 +71,25 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler fails only outside a tokio runtime");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment of `install`.
+struct Shutdown {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Shutdown {
+    fn install() -> std::io::Result<Shutdown> {
+        Ok(Shutdown {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves on the first of the two.
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
