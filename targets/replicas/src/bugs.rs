@@ -28,33 +28,47 @@ const PRIMARY: &[&str] = &["double-capture-every", "racy-stock"];
 const REPLICA: &[&str] = &["drop-every", "lag"];
 
 impl Bugs {
-    /// Parses `drop-every=5,lag=300,double-capture-every=2,racy-stock` (empty: no bugs).
+    /// Parses `drop-every=5,lag=300,double-capture-every=2,racy-stock` (empty: no bugs). An
+    /// error names every bad switch, on one line.
     pub fn parse(spec: &str) -> Result<Bugs, String> {
         let mut bugs = Bugs::default();
+        let mut errors = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = match part.split_once('=') {
-                Some((name, value)) => (name.trim(), Some(value.trim())),
-                None => (part, None),
-            };
-            match name {
-                "racy-stock" => match value {
-                    None => bugs.racy_stock = true,
-                    Some(v) => {
-                        return Err(format!("bug switch racy-stock takes no value, found {v:?}"));
-                    }
-                },
-                "drop-every" => bugs.drop_every = number(name, value)?,
-                "lag" => bugs.lag_ms = number(name, value)?,
-                "double-capture-every" => bugs.double_capture_every = number(name, value)?,
-                _ => {
-                    return Err(format!(
-                        "unknown bug switch {name:?}: expected drop-every=N, lag=MS, \
-                         double-capture-every=N or racy-stock"
-                    ));
-                }
+            if let Err(e) = bugs.set(part) {
+                errors.push(e);
             }
         }
-        Ok(bugs)
+        if errors.is_empty() {
+            Ok(bugs)
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    /// Turns on one switch, `NAME=N` or `racy-stock`.
+    fn set(&mut self, part: &str) -> Result<(), String> {
+        let (name, value) = match part.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim())),
+            None => (part, None),
+        };
+        match name {
+            "racy-stock" => match value {
+                None => self.racy_stock = true,
+                Some(v) => {
+                    return Err(format!("bug switch racy-stock takes no value, found {v:?}"));
+                }
+            },
+            "drop-every" => self.drop_every = number(name, value)?,
+            "lag" => self.lag_ms = number(name, value)?,
+            "double-capture-every" => self.double_capture_every = number(name, value)?,
+            _ => {
+                return Err(format!(
+                    "unknown bug switch {name:?}: expected drop-every=N, lag=MS, \
+                     double-capture-every=N or racy-stock"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The switches that are on, as `(name, spec)`, in a fixed order.
@@ -149,6 +163,12 @@ mod tests {
         assert!(err("lag=soon").contains("lag: expected a whole number, found \"soon\""));
         assert!(err("drop-every").contains("drop-every: expected drop-every=N"));
         assert!(err("racy-stock=1").contains("racy-stock takes no value"));
+        let both = err("lag=x,racy-stock,dorp-every=2");
+        assert!(
+            both.contains("\"x\"") && both.contains("\"dorp-every\""),
+            "{both}"
+        );
+        assert!(!both.contains('\n'));
     }
 
     #[test]
