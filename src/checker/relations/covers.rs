@@ -228,3 +228,125 @@ fn report(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Relation, Writes, unmet};
+    use super::*;
+    use crate::checker::Verdict;
+    use crate::checker::test_support::{check_relation, history, parse_value, round, witnesses};
+
+    fn covers() -> Relation {
+        Relation::Covers {
+            view: "replica".into(),
+            op: "add".into(),
+        }
+    }
+
+    const WRITES: &str = "0 0 i add 1
+                          5 0 ok add 1
+                          6 0 i add 2
+                          8 0 fail add 2
+                          10 0 i add 3
+                          15 0 info add 3
+                          16 2 i add 4
+                          18 2 ok add 4
+                          ";
+
+    #[test]
+    fn an_acknowledged_write_missing_from_the_last_read_is_lost() {
+        let script = WRITES.to_owned()
+            + &round(1, 100, &[("replica", "[]")])
+            + &round(2, 200, &[("replica", "[{id 4} {id 3}]")]);
+        let (r, _) = check_relation(covers(), &script);
+        assert_eq!(witnesses(&r), [("lost", vec![0, 1, 10, 11])]);
+        let details = &r.anomalies[0].details;
+        assert_eq!(
+            (&details["id"], &details["write"], &details["read"]),
+            (&json!("1"), &json!(0), &json!(10))
+        );
+        assert_eq!((r.counts["lost"], r.counts["present"]), (1, 1));
+        assert_eq!(
+            (&r.stats["info-present"], &r.stats["info-absent"]),
+            (&json!(1), &json!(0))
+        );
+    }
+
+    #[test]
+    fn a_failed_write_present_in_the_last_read_is_unexpected() {
+        let script =
+            WRITES.to_owned() + &round(1, 100, &[("replica", "[{id 1} {id \"2\"} {id 4}]")]);
+        let (r, _) = check_relation(covers(), &script);
+        assert_eq!(witnesses(&r), [("unexpected", vec![2, 3, 8, 9])]);
+        assert_eq!(r.stats["info-absent"], 1);
+    }
+
+    #[test]
+    fn every_acknowledged_write_present_and_no_failed_one_is_valid() {
+        let script = WRITES.to_owned() + &round(1, 100, &[("replica", "[{id 1} {id 4}]")]);
+        let (r, c) = check_relation(covers(), &script);
+        assert_eq!(r.valid, Verdict::Valid, "{r:?}");
+        assert!(c.converged);
+    }
+
+    #[test]
+    fn an_earlier_round_does_not_count_only_the_latest_does() {
+        let script = WRITES.to_owned()
+            + &round(1, 100, &[("replica", "[{id 1} {id 4}]")])
+            + &round(2, 200, &[("replica", "[{id 4}]")]);
+        let (r, c) = check_relation(covers(), &script);
+        assert_eq!(r.anomaly_types, ["lost"]);
+        assert_eq!(
+            c.unmet,
+            ["covers(add→replica): replica lacks 1 acknowledged add(s): 1"]
+        );
+    }
+
+    #[test]
+    fn without_rounds_the_last_ok_read_is_judged_but_not_for_writes_it_raced() {
+        let script = "0 0 i add 1
+                      5 0 ok add 1
+                      10 1 i view:replica
+                      12 0 i add 2
+                      14 0 ok add 2
+                      20 1 ok view:replica {records [{id 1}]}
+                      30 1 i view:replica
+                      40 1 fail view:replica";
+        let (r, _) = check_relation(covers(), script);
+        assert_eq!(r.valid, Verdict::Valid, "{r:?}");
+        assert_eq!((r.counts["present"], r.counts["concurrent"]), (1, 1));
+    }
+
+    #[test]
+    fn a_view_never_read_ok_is_unknown() {
+        let (r, _) = check_relation(
+            covers(),
+            &(WRITES.to_owned() + "30 1 i view:replica\n40 1 info view:replica"),
+        );
+        assert_eq!(r.valid, Verdict::Unknown);
+        assert!(
+            r.stats["reason"]
+                .as_str()
+                .unwrap()
+                .contains("replica was never read ok")
+        );
+    }
+
+    #[test]
+    fn unmet_names_lost_and_unexpected_ids_of_one_round() {
+        let h = history(WRITES);
+        let writes = Writes::from_history(&[covers()], &h);
+        let round = |records: &str| {
+            let records = parse_value(records).as_list().unwrap().to_vec();
+            std::collections::BTreeMap::from([("replica".to_owned(), records)])
+        };
+        assert_eq!(
+            unmet(&[covers()], &writes, &round("[{id 2}]")),
+            [
+                "covers(add→replica): replica lacks 2 acknowledged add(s): 1, 4; replica holds 1 \
+              failed add(s): 2"
+            ]
+        );
+        assert!(unmet(&[covers()], &writes, &round("[{id 1} {id 4} {id 3}]")).is_empty());
+    }
+}

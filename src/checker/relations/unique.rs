@@ -136,3 +136,72 @@ pub fn check(view: &str, key: Option<&str>, all: &Views) -> CheckerResult {
     ]);
     log.finish(nothing.as_deref(), counts, BTreeMap::new())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Relation;
+    use crate::checker::Verdict;
+    use crate::checker::test_support::{check_relation, round, witnesses};
+
+    fn unique(key: Option<&str>) -> Relation {
+        Relation::Unique {
+            view: "payments".into(),
+            key: key.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn two_records_with_one_order_are_duplicated_once_with_both_records_and_a_read_count() {
+        let script = "10 1 i view:payments
+                      20 1 ok view:payments {records [{id p1 order_id 7} {id p2 order_id nil} {id p3 order_id \"7\"}]}
+                      30 1 i view:payments
+                      40 1 ok view:payments {records [{id p1 order_id 7} {id p3 order_id 7} {id p4 order_id 7}]}
+                      "
+        .to_owned()
+            + &round(1, 100, &[("payments", "[{id p1 order_id 7} {id p5 order_id nil} {id p6 order_id nil}]")]);
+        let (r, _) = check_relation(unique(Some("order_id")), &script);
+        assert_eq!(witnesses(&r), [("duplicated", vec![0, 1])]);
+        let details = &r.anomalies[0].details;
+        assert_eq!(details["value"], "7");
+        assert_eq!(details["records"][1]["id"], "p3");
+        assert_eq!(details["reads-showing"], 2);
+        assert_eq!(
+            (r.counts["reads"], r.counts["reads-with-duplicates"]),
+            (3, 2)
+        );
+    }
+
+    #[test]
+    fn distinct_ids_are_valid_even_when_keys_repeat_if_no_key_is_declared() {
+        let script = round(
+            1,
+            100,
+            &[("payments", "[{id p1 order_id 7} {id p2 order_id 7}]")],
+        );
+        let (r, c) = check_relation(unique(None), &script);
+        assert_eq!(r.valid, Verdict::Valid, "{r:?}");
+        assert!(c.converged);
+        let (r, c) = check_relation(unique(Some("order_id")), &script);
+        assert_eq!(r.anomaly_types, ["duplicated"]);
+        assert_eq!(
+            c.unmet,
+            ["unique(payments.order_id): payments holds more than one record with order_id 7"]
+        );
+    }
+
+    #[test]
+    fn ids_compare_by_text() {
+        let script = round(1, 100, &[("payments", "[{id 17} {id \"17\"}]")]);
+        let (r, _) = check_relation(unique(None), &script);
+        assert_eq!(r.anomalies[0].details["value"], "17");
+    }
+
+    #[test]
+    fn a_view_never_read_ok_is_unknown() {
+        let (r, _) = check_relation(
+            unique(None),
+            "10 1 i view:payments\n20 1 info view:payments",
+        );
+        assert_eq!(r.valid, Verdict::Unknown);
+    }
+}
