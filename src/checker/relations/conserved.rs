@@ -182,3 +182,90 @@ impl<'a> Sum<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Relation;
+    use crate::checker::Verdict;
+    use crate::checker::test_support::{check_relation, round, witnesses};
+
+    fn conserved() -> Relation {
+        Relation::Conserved {
+            view: "stock".into(),
+            fields: vec!["available".into(), "reserved".into()],
+            total: 10,
+            floor: Some(0),
+        }
+    }
+
+    #[test]
+    fn a_read_whose_sum_differs_from_the_total_is_wrong_total_with_the_sum() {
+        let script = "10 1 i view:stock
+                      20 1 ok view:stock {records [{id a available 4 reserved 1} {id b available 5 reserved 0}]}
+                      30 1 i view:stock
+                      40 1 ok view:stock {records [{id a available 4 reserved 1} {id b available 3 reserved 0}]}
+                      ".to_owned()
+            + &round(1, 100, &[("stock", "[{id a available 5 reserved 0} {id b available 5 reserved 0}]")]);
+        let (r, c) = check_relation(conserved(), &script);
+        assert_eq!(witnesses(&r), [("wrong-total", vec![2, 3])]);
+        let d = &r.anomalies[0].details;
+        assert_eq!(
+            (&d["sum"], &d["total"], &d["read"]),
+            (
+                &serde_json::json!(8),
+                &serde_json::json!(10),
+                &serde_json::json!(2)
+            )
+        );
+        assert!(c.converged);
+    }
+
+    #[test]
+    fn a_field_below_the_floor_is_negative_even_when_the_total_holds() {
+        let script = round(
+            1,
+            100,
+            &[(
+                "stock",
+                "[{id a available -2 reserved 2} {id b available 10 reserved 0}]",
+            )],
+        );
+        let (r, c) = check_relation(conserved(), &script);
+        assert_eq!(witnesses(&r), [("negative", vec![0, 1])]);
+        let d = &r.anomalies[0].details;
+        assert_eq!(
+            (&d["id"], &d["field"], &d["value"]),
+            (
+                &serde_json::json!("a"),
+                &serde_json::json!("available"),
+                &serde_json::json!(-2)
+            )
+        );
+        assert_eq!(
+            c.unmet,
+            ["conserved(stock): 1 field(s) below 0, e.g. available of record a is -2"]
+        );
+    }
+
+    #[test]
+    fn a_read_with_a_missing_field_is_unreadable_and_skipped() {
+        let script = "10 1 i view:stock
+                      20 1 ok view:stock {records [{id a available 4} {id b available 5 reserved 0}]}
+                      30 1 i view:stock
+                      40 1 ok view:stock {records [{id a available 10 reserved 0}]}";
+        let (r, _) = check_relation(conserved(), script);
+        assert_eq!(r.valid, Verdict::Valid, "{r:?}");
+        assert_eq!(r.stats["unreadable"], 1);
+        assert_eq!(r.counts["reads"], 2);
+    }
+
+    #[test]
+    fn every_read_unreadable_is_unknown_naming_the_field() {
+        let script = "10 1 i view:stock
+                      20 1 ok view:stock {records [{id a available x reserved 0}]}";
+        let (r, _) = check_relation(conserved(), script);
+        assert_eq!(r.valid, Verdict::Unknown);
+        let reason = r.stats["reason"].as_str().unwrap();
+        assert!(reason.contains("field available"), "{reason}");
+    }
+}

@@ -221,3 +221,108 @@ impl Join<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Relation;
+    use super::*;
+    use crate::checker::Verdict;
+    use crate::checker::test_support::{check_relation, round, witnesses};
+
+    fn matches(expect: Expect, status: &str) -> Relation {
+        Relation::Matches {
+            view: "orders".into(),
+            filter: Filter(vec![("status".into(), Value::from(status))]),
+            other: "payments".into(),
+            other_filter: Filter(vec![("kind".into(), Value::from("capture"))]),
+            key: "order_id".into(),
+            expect,
+        }
+    }
+
+    const ORDERS: &str = "[{id 1 status confirmed} {id 2 status confirmed} {id 3 status confirmed} {id 4 status cancelled}]";
+
+    #[test]
+    fn each_confirmed_order_needs_exactly_one_capture_and_each_capture_an_order() {
+        let payments = "[{id p1 order_id 1 kind capture} {id p2 order_id 3 kind capture} \
+                        {id p3 order_id \"3\" kind capture} {id p4 order_id 4 kind capture} \
+                        {id p5 order_id 2 kind refund}]";
+        let script = round(1, 100, &[("orders", ORDERS), ("payments", payments)]);
+        let (r, c) = check_relation(matches(Expect::One, "confirmed"), &script);
+        assert_eq!(
+            witnesses(&r),
+            [
+                ("duplicated", vec![0, 1, 2, 3]),
+                ("missing", vec![0, 1, 2, 3]),
+                ("orphaned", vec![0, 1, 2, 3])
+            ]
+        );
+        assert_eq!(r.anomalies[0].details["record"]["id"], 3);
+        assert_eq!(r.anomalies[0].details["matches"][1]["id"], "p3");
+        assert_eq!(r.anomalies[1].details["record"]["id"], 2);
+        assert_eq!(r.anomalies[2].details["record"]["id"], "p4");
+        assert_eq!(r.counts["matched"], 1);
+        assert_eq!(
+            c.unmet,
+            [
+                "matches(orders→payments): 1 orders record(s) without a match in payments: 2; 1 \
+              orders record(s) with several matches in payments: 3; 1 orphaned payments \
+              record(s): p4"
+            ]
+        );
+    }
+
+    #[test]
+    fn one_capture_per_confirmed_order_is_valid() {
+        let payments = "[{id p1 order_id 1 kind capture} {id p2 order_id 2 kind capture} \
+                        {id p3 order_id 3 kind capture} {id p4 order_id 4 kind refund}]";
+        let script = round(1, 100, &[("orders", ORDERS), ("payments", payments)]);
+        let (r, c) = check_relation(matches(Expect::One, "confirmed"), &script);
+        assert_eq!(r.valid, Verdict::Valid, "{r:?}");
+        assert_eq!(r.counts["matched"], 3);
+        assert!(c.converged);
+    }
+
+    #[test]
+    fn a_capture_for_a_cancelled_order_is_orphaned_when_none_is_expected() {
+        let payments = "[{id p1 order_id 1 kind capture} {id p4 order_id 4 kind capture}]";
+        let script = round(1, 100, &[("orders", ORDERS), ("payments", payments)]);
+        let (r, _) = check_relation(matches(Expect::None, "cancelled"), &script);
+        assert_eq!(witnesses(&r), [("orphaned", vec![0, 1, 2, 3])]);
+        assert_eq!(r.anomalies[0].details["record"]["id"], "p4");
+        let payments = "[{id p1 order_id 1 kind capture} {id p4 order_id 4 kind refund}]";
+        let script = round(1, 100, &[("orders", ORDERS), ("payments", payments)]);
+        let (r, _) = check_relation(matches(Expect::None, "cancelled"), &script);
+        assert_eq!(r.valid, Verdict::Valid, "{r:?}");
+    }
+
+    #[test]
+    fn the_latest_round_reading_both_views_is_judged() {
+        let good = "[{id p1 order_id 1 kind capture} {id p2 order_id 2 kind capture} \
+                    {id p3 order_id 3 kind capture}]";
+        let script = round(1, 100, &[("orders", ORDERS), ("payments", "[]")])
+            + &round(2, 200, &[("orders", ORDERS), ("payments", good)])
+            + &round(3, 300, &[("orders", "fail"), ("payments", "[]")]);
+        let (r, c) = check_relation(matches(Expect::One, "confirmed"), &script);
+        assert_eq!(r.valid, Verdict::Valid, "{r:?}");
+        assert_eq!(r.stats["reads"], json!([4, 6]));
+        assert!(c.converged);
+        assert_eq!(
+            c.unmet,
+            ["matches(orders→payments): orders and payments not both read ok in this round"]
+        );
+    }
+
+    #[test]
+    fn a_view_never_read_is_unknown_naming_it() {
+        let script = round(1, 100, &[("orders", ORDERS)]);
+        let (r, _) = check_relation(matches(Expect::One, "confirmed"), &script);
+        assert_eq!(r.valid, Verdict::Unknown);
+        assert!(
+            r.stats["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("payments never read ok")
+        );
+    }
+}
