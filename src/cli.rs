@@ -177,7 +177,7 @@ fn check(
     }
     let model =
         choose_model(model.as_deref(), flags, history.header.as_ref()).map_err(bad_input)?;
-    let results = checker::check(&model, &history)
+    let results = checker::check(&model, &[], &history)
         .with_context(|| format!("failed to check {}", path.display()))
         .map_err(bad_input)?;
     let dir = match out {
@@ -344,7 +344,7 @@ async fn run(
     let (history, _) = read_history(&dir.history())
         .context("failed to read back the run's own history")
         .map_err(internal)?;
-    let results = checker::check(&plan.model, &history)
+    let results = checker::check(&plan.model, &[], &history)
         .context("failed to check the run's history")
         .map_err(internal)?;
     write_results(&dir.results(), &results).map_err(internal)?;
