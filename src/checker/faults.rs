@@ -60,13 +60,19 @@ impl Window {
         } else {
             &self.name
         };
-        // splitbrain's own nemesis writes `{"nodes": [...], "applied": ...}`: the nodes say it.
-        let nodes = match &self.value {
+        // splitbrain's own nemesis writes `{"nodes": [...], "applied": ...}`: the nodes say it,
+        // and a partition's shape (`"partition": "halves"`) follows its name.
+        let entry = |key: &str| match &self.value {
             Value::Map(entries) => entries
                 .iter()
-                .find(|(k, _)| k.as_str() == Some("nodes"))
+                .find(|(k, _)| k.as_str() == Some(key))
                 .map(|(_, v)| v),
             _ => None,
+        };
+        let nodes = entry("nodes");
+        let name = match entry("partition").and_then(Value::as_str) {
+            Some(shape) => format!("{name} {shape}"),
+            None => name.to_owned(),
         };
         let value = match nodes.unwrap_or(&self.value) {
             Value::Nil => String::new(),
@@ -289,6 +295,23 @@ mod tests {
             end: Some(6 * S),
         };
         assert_eq!(window.describe(), "pause [n1 n3] from 4.0 s to 6.0 s");
+        let value = Value::Map(Box::new([
+            (
+                Value::from("nodes"),
+                Value::list([Value::from("n1"), Value::from("n2")]),
+            ),
+            (Value::from("partition"), Value::from("halves")),
+        ]));
+        let window = Window {
+            name: "partition".into(),
+            value,
+            start: 4 * S,
+            end: None,
+        };
+        assert_eq!(
+            window.describe(),
+            "partition halves [n1 n2] from 4.0 s to the end"
+        );
     }
 
     #[test]
