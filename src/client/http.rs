@@ -23,8 +23,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 
 use super::{Completion, Invocation};
-use crate::history::Value;
 use crate::checker::relations::view_f;
+use crate::history::Value;
 use crate::workload::{Extract, HttpOp, HttpView, Plan, WorkloadError};
 
 /// Resolved header values shorter than this are not scrubbed from reasons.
@@ -329,7 +329,10 @@ fn extract_view(name: &str, view: &HttpView, body: &[u8]) -> Result<Value, Strin
             excerpt(&String::from_utf8_lossy(body))
         )
     })?;
-    let Some(list) = json.pointer(&view.records).and_then(serde_json::Value::as_array) else {
+    let Some(list) = json
+        .pointer(&view.records)
+        .and_then(serde_json::Value::as_array)
+    else {
         let found = match json.pointer(&view.records) {
             Some(_) => "is not a list",
             None => "matches nothing",
@@ -582,7 +585,10 @@ mod tests {
             .expect_err("no list at /items");
         assert!(why.contains("view replica"), "{why}");
         assert!(why.contains(r#""/items" matches nothing"#), "{why}");
-        assert!(why.contains(r#"{"itmes":[]}"#), "an excerpt of the response: {why}");
+        assert!(
+            why.contains(r#"{"itmes":[]}"#),
+            "an excerpt of the response: {why}"
+        );
         let why = extract_view("replica", &view("/items", "/id", &[]), br#"{"items": 3}"#)
             .expect_err("not a list");
         assert!(why.contains("is not a list"), "{why}");

@@ -184,7 +184,11 @@ mod tests {
         );
         assert_eq!(
             convergence_line(
-                &convergence(false, None, &["agree(a,b): 17 only in a", "covers(add→b): 3 lost"]),
+                &convergence(
+                    false,
+                    None,
+                    &["agree(a,b): 17 only in a", "covers(add→b): 3 lost"]
+                ),
                 &empty
             ),
             "did NOT converge within 0 s (7 rounds): agree(a,b): 17 only in a; covers(add→b): 3 lost"

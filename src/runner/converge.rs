@@ -113,7 +113,12 @@ mod tests {
     use super::*;
 
     /// A view that gains one record per round, and a judge that wants `n` of them.
-    fn growing(n: usize) -> (impl FnMut(u32) -> std::future::Ready<Round>, impl Fn(&Round) -> Vec<String>) {
+    fn growing(
+        n: usize,
+    ) -> (
+        impl FnMut(u32) -> std::future::Ready<Round>,
+        impl Fn(&Round) -> Vec<String>,
+    ) {
         let read = |round: u32| {
             let records = (0..i64::from(round)).map(Value::Int).collect();
             std::future::ready(Round::from([("replica".to_owned(), records)]))

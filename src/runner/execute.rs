@@ -411,11 +411,14 @@ async fn read_round(
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 let f = Name::from(view_f(&view).as_str());
-                let (kind, value) = perform_mapped(&ctx, worker.process, f, round_value(round), |v| {
-                    with_round(v, round)
-                })
-                .await;
-                let records = (kind == EventKind::Ok).then(|| records_of(&value)).flatten();
+                let (kind, value) =
+                    perform_mapped(&ctx, worker.process, f, round_value(round), |v| {
+                        with_round(v, round)
+                    })
+                    .await;
+                let records = (kind == EventKind::Ok)
+                    .then(|| records_of(&value))
+                    .flatten();
                 (view, worker.after(kind), records)
             })
         })

@@ -183,9 +183,7 @@ pub(super) fn check_base_url(
     let rest = text
         .strip_prefix("http://")
         .or_else(|| text.strip_prefix("https://"))
-        .ok_or_else(|| {
-            cx.at(url, field, format!("{expected}, found {text:?}"))
-        })?;
+        .ok_or_else(|| cx.at(url, field, format!("{expected}, found {text:?}")))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let parsed = reqwest::Url::parse(text);
     if host.is_empty() || parsed.is_err() || text.contains(['?', '#']) {
@@ -198,7 +196,11 @@ pub(super) fn check_base_url(
     Ok(text.to_owned())
 }
 
-pub(super) fn check_path_text(cx: &Cx, path: &Spanned<String>, field: &str) -> Result<String, WorkloadError> {
+pub(super) fn check_path_text(
+    cx: &Cx,
+    path: &Spanned<String>,
+    field: &str,
+) -> Result<String, WorkloadError> {
     if !path.get_ref().starts_with('/') {
         return Err(cx.at(
             path,
@@ -354,12 +356,12 @@ fn check_mix(
         .iter()
         .filter_map(|op| weights.iter().find(|(name, _)| name == op))
         .filter(|(_, w)| *w > 0.0)
-        .map(|(name, w)| (Name::from(*name), w / total))
+        .map(|(name, w)| (Name::from(*name), *w))
         .collect())
 }
 
-/// The model's shares (summing to 1) with each weighted view's `view:NAME` added in the same
-/// units, normalised again so the whole mix sums to 1.
+/// The model's weights (as written, or the default shares) with each weighted view's
+/// `view:NAME` added in the same units, normalised so the whole mix sums to 1.
 fn normalise(
     mut mix: Vec<(Name, f64)>,
     views: &BTreeMap<String, super::plan::HttpView>,
@@ -501,7 +503,11 @@ fn check_op(
     })
 }
 
-pub(super) fn check_method(cx: &Cx, method: &Spanned<String>, field: &str) -> Result<String, WorkloadError> {
+pub(super) fn check_method(
+    cx: &Cx,
+    method: &Spanned<String>,
+    field: &str,
+) -> Result<String, WorkloadError> {
     let upper = method.get_ref().to_ascii_uppercase();
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if upper.is_empty() || !upper.chars().all(token) {
@@ -653,7 +659,11 @@ const MISSING_VALUE: &str = "missing value = \"/pointer\": the JSON pointer to t
 const MISSING_RECORDS: &str = "missing records = \"/pointer\": the JSON pointer to the list of \
      records in the response (\"\" when the body is the list)";
 
-pub(super) fn check_pointer(cx: &Cx, pointer: &Spanned<String>, field: &str) -> Result<(), WorkloadError> {
+pub(super) fn check_pointer(
+    cx: &Cx,
+    pointer: &Spanned<String>,
+    field: &str,
+) -> Result<(), WorkloadError> {
     let p = pointer.get_ref();
     if !p.is_empty() && !p.starts_with('/') {
         return Err(cx.at(
@@ -733,7 +743,12 @@ impl Cx<'_> {
         self.span(None, field, message.to_owned())
     }
 
-    pub(super) fn span(&self, span: Option<Range<usize>>, field: &str, message: String) -> WorkloadError {
+    pub(super) fn span(
+        &self,
+        span: Option<Range<usize>>,
+        field: &str,
+        message: String,
+    ) -> WorkloadError {
         let (line, column) = match span {
             Some(span) => {
                 let (line, column) = line_column(self.text, span.start);

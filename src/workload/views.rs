@@ -14,8 +14,7 @@ use super::error::WorkloadError;
 use super::plan::HttpView;
 use super::raw::{RawFilter, RawRelation, RawView};
 use super::validate::{
-    Cx, DEFAULT_TIMEOUT, check_base_url, check_method, check_path_text, check_pointer,
-    quoted_list,
+    Cx, DEFAULT_TIMEOUT, check_base_url, check_method, check_path_text, check_pointer, quoted_list,
 };
 use crate::checker::Model;
 use crate::checker::relations::{Compare, Expect, Filter, Relation};
@@ -42,7 +41,10 @@ pub(super) fn check_views(
     for (name, view) in raw {
         let field = format!("views.{}", name.get_ref());
         check_name(cx, name, &field, "a view name")?;
-        views.insert(name.get_ref().clone(), check_view(cx, view.get_ref(), &field)?);
+        views.insert(
+            name.get_ref().clone(),
+            check_view(cx, view.get_ref(), &field)?,
+        );
     }
     Ok(views)
 }

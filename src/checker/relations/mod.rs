@@ -25,7 +25,10 @@ pub enum Relation {
     /// maps (`Records`). Anomalies: `unconverged` (still different in the last round, with the
     /// exact difference), `divergent` (they agreed, then differed again with no write of the
     /// workload's ops in between).
-    Agree { views: Vec<String>, compare: Compare },
+    Agree {
+        views: Vec<String>,
+        compare: Compare,
+    },
     /// Every write op `op` that ended `ok` has its value among the ids of `view`'s last read
     /// (`lost` otherwise); one that ended `fail` must not (`unexpected`); `info` may or may not.
     Covers { view: String, op: String },
