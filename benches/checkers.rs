@@ -56,7 +56,7 @@ fn bench(name: &str, n: u64, model: &Model, build: fn(u64) -> History) {
     let build_secs = built.elapsed().as_secs_f64();
     let before = peak_rss_mb();
     let started = Instant::now();
-    let results = checker::check(model, &history).expect("synthetic history fits the model");
+    let results = checker::check(model, &[], &history).expect("synthetic history fits the model");
     let secs = started.elapsed().as_secs_f64();
     let after = peak_rss_mb();
     println!(

@@ -10,10 +10,10 @@ use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
-use splitbrain::checker::relations::{self, Relation};
+use splitbrain::checker::relations::Relation;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
-use splitbrain::history::{FORMAT_VERSION, Header, History, HistoryError, read_history};
+use splitbrain::history::{FORMAT_VERSION, Header, read_history};
 use splitbrain::nemesis::command::Hook;
 use splitbrain::nemesis::{
     self, Backend, DockerNodeSpec, DockerNodes, FaultKind, NemesisPlan, NodeSpec, ProcessNodes,
@@ -188,7 +188,7 @@ fn check(
     let model =
         choose_model(model.as_deref(), flags, history.header.as_ref()).map_err(bad_input)?;
     let relations = relations_in_header(path, history.header.as_ref());
-    let results = check_with_relations(&model, &relations, &history)
+    let results = checker::check(&model, &relations, &history)
         .with_context(|| format!("failed to check {}", path.display()))
         .map_err(bad_input)?;
     let dir = match out {
@@ -226,28 +226,6 @@ fn relations_in_header(path: &Path, header: Option<&Header>) -> Vec<Relation> {
             Vec::new()
         }
     }
-}
-
-/// The model's checker and, when there are relations, the relations checker, combined.
-///
-/// LEAD: once the `relations` branch is merged, `checker::check(model, relations, history)`
-/// does all of this; replace the body with that call.
-fn check_with_relations(
-    model: &Model,
-    relations: &[Relation],
-    history: &History,
-) -> Result<Results, HistoryError> {
-    let results = checker::check(model, history)?;
-    if relations.is_empty() {
-        return Ok(results);
-    }
-    let (by_relation, convergence) = relations::check(relations, history)?;
-    let mut checkers = results.checkers;
-    checkers.extend(by_relation);
-    let mut results = Results::from_checkers(checkers);
-    results.convergence = Some(convergence);
-    checker::annotate_faults(history, &mut results);
-    Ok(results)
 }
 
 /// The model named on the command line, else the one the history's header names.
@@ -393,7 +371,7 @@ async fn run(
     let (history, _) = read_history(&dir.history())
         .context("failed to read back the run's own history")
         .map_err(internal)?;
-    let results = check_with_relations(&plan.model, &plan.relations, &history)
+    let results = checker::check(&plan.model, &plan.relations, &history)
         .context("failed to check the run's history")
         .map_err(internal)?;
     write_results(&dir.results(), &results).map_err(internal)?;

@@ -179,7 +179,7 @@ fn history(slots: &[Slot]) -> History {
 }
 
 fn check(model: Model, h: &History) -> CheckerResult {
-    let results = checker::check(&model, h).expect("simulated history fits the model");
+    let results = checker::check(&model, &[], h).expect("simulated history fits the model");
     results.checkers[model.name()].clone()
 }
 

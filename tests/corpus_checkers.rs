@@ -56,8 +56,8 @@ fn every_labelled_set_and_counter_history_gets_the_manifest_verdict() {
     );
     for (path, model, expected) in &cases {
         let (history, _) = read_history(path).unwrap_or_else(|e| panic!("{e}"));
-        let results =
-            checker::check(model, &history).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let results = checker::check(model, &[], &history)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(results.valid, *expected, "{}: {results:#?}", path.display());
     }
     eprintln!(

@@ -22,17 +22,41 @@ use std::collections::BTreeMap;
 
 use crate::history::{History, HistoryError};
 
-/// Checks a history against a model and names the faults active around each anomaly.
-pub fn check(model: &Model, history: &History) -> Result<Results, HistoryError> {
+/// Checks a history against a model and the workload's relations between views, and names
+/// the faults active around each anomaly. The relations' results follow the model's, keyed by
+/// [`relations::Relation::name`]; `convergence` is set when there are relations.
+pub fn check(
+    model: &Model,
+    relations: &[relations::Relation],
+    history: &History,
+) -> Result<Results, HistoryError> {
     let result = match model {
-        Model::Set { linearizable } => set::check(history, *linearizable)?,
-        Model::Counter => counter::check(history)?,
-        Model::Queue { fifo } => queue::check(history, *fifo)?,
-        Model::UniqueIds => unique_ids::check(history)?,
+        Model::Set { linearizable } => Some(set::check(history, *linearizable)?),
+        Model::Counter => Some(counter::check(history)?),
+        Model::Queue { fifo } => Some(queue::check(history, *fifo)?),
+        Model::UniqueIds => Some(unique_ids::check(history)?),
         // No model checker of its own: the workload's relations are its checks.
-        Model::Custom { .. } => return Ok(Results::from_checkers(BTreeMap::new())),
+        Model::Custom { .. } => None,
     };
-    let mut results = Results::from_checkers(BTreeMap::from([(model.name().to_owned(), result)]));
+    let mut checkers: BTreeMap<String, CheckerResult> = result
+        .map(|result| (model.name().to_owned(), result))
+        .into_iter()
+        .collect();
+    let mut convergence = None;
+    if !relations.is_empty() {
+        let (results, converged) = relations::check(relations, history)?;
+        for (name, result) in results {
+            // A relation named like the model cannot hide the model's result.
+            let name = match checkers.contains_key(&name) {
+                true => format!("relation {name}"),
+                false => name,
+            };
+            checkers.insert(name, result);
+        }
+        convergence = Some(converged);
+    }
+    let mut results = Results::from_checkers(checkers);
+    results.convergence = convergence;
     annotate_faults(history, &mut results);
     Ok(results)
 }

@@ -9,7 +9,9 @@
 //! 50 n info   start-partition [[n1 n2] [n3]]
 //! ```
 //! PROCESS is a number or `n` (the nemesis); TYPE is `invoke|ok|fail|info` (or `i` for
-//! invoke); VALUE is an integer, `nil`, a bare string, or a list in brackets.
+//! invoke); VALUE is an integer, `nil`, a bare string (`"17"` quoted stays a string), a list
+//! in brackets, or a map in braces with bare keys: a view read is
+//! `40 1 ok view:replica {records [{id 1 status paid}] round 2}`.
 
 use crate::history::{Event, EventKind, History, Process, Value};
 
@@ -55,9 +57,13 @@ fn event(index: u64, line: &str) -> Event {
     }
 }
 
-/// Parses `5`, `nil`, `x`, `[1 2 [a b]]`.
+/// Parses `5`, `nil`, `x`, `"5"`, `[1 2 [a b]]`, `{id 1 tags [a b]}`.
 pub fn parse_value(text: &str) -> Value {
-    let spaced = text.replace('[', " [ ").replace(']', " ] ");
+    let spaced = text
+        .replace('[', " [ ")
+        .replace(']', " ] ")
+        .replace('{', " { ")
+        .replace('}', " } ");
     let mut tokens = spaced.split_whitespace().peekable();
     let value = parse_tokens(&mut tokens);
     assert!(tokens.next().is_none(), "trailing tokens in {text:?}");
@@ -74,7 +80,19 @@ fn parse_tokens<'a>(tokens: &mut std::iter::Peekable<impl Iterator<Item = &'a st
             tokens.next();
             Value::list(items)
         }
+        "{" => {
+            let mut entries = Vec::new();
+            while tokens.peek().expect("a closed map") != &"}" {
+                let key = tokens.next().expect("a key");
+                entries.push((Value::from(key), parse_tokens(tokens)));
+            }
+            tokens.next();
+            Value::Map(entries.into_boxed_slice())
+        }
         "nil" => Value::Nil,
+        quoted if quoted.len() >= 2 && quoted.starts_with('"') && quoted.ends_with('"') => {
+            Value::from(&quoted[1..quoted.len() - 1])
+        }
         atom => atom.parse::<i64>().map_or_else(|_| atom.into(), Value::Int),
     }
 }
@@ -86,6 +104,43 @@ pub fn witnesses(result: &crate::checker::CheckerResult) -> Vec<(&str, Vec<u64>)
         .iter()
         .map(|a| (a.kind.as_str(), a.ops.clone()))
         .collect()
+}
+
+/// The lines of one convergence round: process 1 reads each view in turn from `time` on,
+/// 10 ns apart; `records` is the view's records in the notation (`[{id 1} {id 2}]`), or
+/// `fail` for a read that failed.
+pub fn round(n: u32, time: u64, reads: &[(&str, &str)]) -> String {
+    let mut lines = String::new();
+    for (i, (view, records)) in reads.iter().enumerate() {
+        let t = time + 20 * i as u64;
+        lines += &format!("{t} 1 i view:{view} {{round {n}}}\n");
+        lines += &match *records {
+            "fail" => format!("{} 1 fail view:{view} {{round {n}}}\n", t + 10),
+            records => format!(
+                "{} 1 ok view:{view} {{records {records} round {n}}}\n",
+                t + 10
+            ),
+        };
+    }
+    lines
+}
+
+/// Checks one relation over a script, returning its result and the convergence.
+pub fn check_relation(
+    relation: crate::checker::relations::Relation,
+    script: &str,
+) -> (
+    crate::checker::CheckerResult,
+    crate::checker::relations::Convergence,
+) {
+    let name = relation.name();
+    let (mut results, convergence) =
+        crate::checker::relations::check(&[relation], &history(script))
+            .expect("well-shaped view history");
+    (
+        results.remove(&name).expect("one result per relation"),
+        convergence,
+    )
 }
 
 #[cfg(test)]
@@ -103,5 +158,14 @@ mod tests {
         assert_eq!(h.ops[0].complete_time, Some(25));
         assert_eq!(h.ops[0].value.to_string(), "[1 [2 \"x\"] nil]");
         assert_eq!(h.nemesis[0].value.to_string(), "[[\"n1\" \"n2\"] [\"n3\"]]");
+    }
+
+    #[test]
+    fn notation_builds_maps_and_quoted_strings() {
+        let v = parse_value(r#"{records [{id "17" n 2}] round 1}"#);
+        assert_eq!(
+            v.to_string(),
+            r#"{"records" [{"id" "17", "n" 2}], "round" 1}"#
+        );
     }
 }

@@ -16,6 +16,16 @@
 //! Ids compare by their text: the integer 17 and the string "17" are the same id (a service
 //! may echo a number as a string).
 
+mod agree;
+mod conserved;
+mod converge;
+mod covers;
+mod matches;
+mod unique;
+mod view;
+
+use std::collections::BTreeMap;
+
 use crate::history::Value;
 
 /// One relation a workload declares, over views named in the workload.
@@ -113,7 +123,7 @@ pub fn view_f(name: &str) -> String {
 }
 
 /// One round of the convergence phase (or any set of reads): each view's records.
-pub type Round = std::collections::BTreeMap<String, Vec<Value>>;
+pub type Round = BTreeMap<String, Vec<Value>>;
 
 /// How the views converged, for results.json (`"convergence"`) and the summary.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -134,33 +144,112 @@ pub struct Convergence {
 /// history once, so the convergence phase can evaluate many rounds cheaply.
 #[derive(Clone, Debug, Default)]
 pub struct Writes {
-    // Filled in by the relations checker (issue 4, in progress).
-    _private: (),
+    /// The writes of each `covers` op name, by record id.
+    by_op: BTreeMap<String, covers::Written>,
 }
 
 impl Writes {
-    pub fn from_history(_relations: &[Relation], _history: &crate::history::History) -> Writes {
-        todo!("relations checker: in progress on a branch")
+    /// The writes of every op name a `covers` relation names.
+    pub fn from_history(relations: &[Relation], history: &crate::history::History) -> Writes {
+        let mut by_op = BTreeMap::new();
+        for relation in relations {
+            if let Relation::Covers { op, .. } = relation
+                && !by_op.contains_key(op)
+            {
+                by_op.insert(op.clone(), covers::Written::from_history(op, history));
+            }
+        }
+        Writes { by_op }
+    }
+
+    /// The writes of `op` (none if `from_history` was not asked for it).
+    fn of(&self, op: &str) -> &covers::Written {
+        static NONE: std::sync::OnceLock<covers::Written> = std::sync::OnceLock::new();
+        self.by_op
+            .get(op)
+            .unwrap_or_else(|| NONE.get_or_init(covers::Written::default))
     }
 }
 
 /// What does not hold in `round`, one line each (`agree(a,b): 3 ids differ: 17 only in a,
 /// …`); empty when every relation holds. Views missing from `round` do not hold.
-pub fn unmet(_relations: &[Relation], _writes: &Writes, _round: &Round) -> Vec<String> {
-    todo!("relations checker: in progress on a branch")
+/// `divergent` needs two rounds and is judged only by [`check`].
+pub fn unmet(relations: &[Relation], writes: &Writes, round: &Round) -> Vec<String> {
+    let snapshot: view::Snapshot = round
+        .iter()
+        .map(|(view, records)| (view.as_str(), records.as_slice()))
+        .collect();
+    converge::unmet_in(relations, writes, &snapshot)
 }
 
 /// Checks every relation over `history`: one result per relation, keyed by
-/// [`Relation::name`], and how the views converged.
+/// [`Relation::name`] (a repeated name gets ` #2`, ` #3`, ...), and how the views converged.
 pub fn check(
-    _relations: &[Relation],
-    _history: &crate::history::History,
-) -> Result<
-    (
-        std::collections::BTreeMap<String, super::CheckerResult>,
-        Convergence,
-    ),
-    crate::history::HistoryError,
-> {
-    todo!("relations checker: in progress on a branch")
+    relations: &[Relation],
+    history: &crate::history::History,
+) -> Result<(BTreeMap<String, super::CheckerResult>, Convergence), crate::history::HistoryError> {
+    let views = view::Views::from_history(history)?;
+    let writes = Writes::from_history(relations, history);
+    let convergence = converge::convergence(relations, &writes, &views, history);
+    let mut results = BTreeMap::new();
+    for relation in relations {
+        let result = check_one(relation, &writes, &views, history, &convergence);
+        let mut name = relation.name();
+        for n in 2.. {
+            if !results.contains_key(&name) {
+                break;
+            }
+            name = format!("{} #{n}", relation.name());
+        }
+        results.insert(name, result);
+    }
+    Ok((results, convergence))
+}
+
+fn check_one(
+    relation: &Relation,
+    writes: &Writes,
+    views: &view::Views,
+    history: &crate::history::History,
+    convergence: &Convergence,
+) -> super::CheckerResult {
+    match relation {
+        Relation::Agree {
+            views: names,
+            compare,
+        } => {
+            let stats = converge::stats(convergence);
+            agree::check(names, *compare, history, views, &stats)
+        }
+        Relation::Covers { view, op } => covers::check(op, view, writes.of(op), history, views),
+        Relation::Unique { view, key } => unique::check(view, key.as_deref(), views),
+        Relation::Matches {
+            view,
+            filter,
+            other,
+            other_filter,
+            key,
+            expect,
+        } => matches::Join {
+            view,
+            filter,
+            other,
+            other_filter,
+            key,
+            expect: *expect,
+        }
+        .check(views),
+        Relation::Conserved {
+            view,
+            fields,
+            total,
+            floor,
+        } => conserved::Sum {
+            view,
+            fields,
+            total: *total,
+            floor: *floor,
+        }
+        .check(views),
+    }
 }
