@@ -303,8 +303,7 @@ final_reads = 1
     );
     let ok = reads
         .iter()
-        .filter(|e| e["type"] == "ok")
-        .last()
+        .rfind(|e| e["type"] == "ok")
         .expect("some view read ended ok");
     let records = ok["value"]["records"]
         .as_array()
