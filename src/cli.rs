@@ -10,6 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
+use splitbrain::checker::relations::Relation;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
 use splitbrain::history::{FORMAT_VERSION, Header, read_history};
@@ -154,13 +155,22 @@ pub fn main() -> u8 {
 fn validate(path: &Path) -> Result<Verdict, Failure> {
     let plan = Plan::from_file(path).map_err(bad_input)?;
     println!(
-        "{}: valid workload \"{}\": model {}, {} workers for {}, seed {}",
+        "{}: valid workload \"{}\": model {}, {} workers for {}, seed {}{}",
         path.display(),
         plan.name,
         plan.model,
         plan.concurrency,
         humantime::format_duration(plan.time_limit),
-        plan.seed
+        plan.seed,
+        if plan.relations.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} views, {} relations",
+                plan.views.len(),
+                plan.relations.len()
+            )
+        }
     );
     Ok(Verdict::Valid)
 }
@@ -177,7 +187,8 @@ fn check(
     }
     let model =
         choose_model(model.as_deref(), flags, history.header.as_ref()).map_err(bad_input)?;
-    let results = checker::check(&model, &[], &history)
+    let relations = relations_in_header(path, history.header.as_ref());
+    let results = checker::check(&model, &relations, &history)
         .with_context(|| format!("failed to check {}", path.display()))
         .map_err(bad_input)?;
     let dir = match out {
@@ -199,6 +210,22 @@ fn check(
     print!("{}", report::summary(&results, &history));
     println!("results: {}", results_path.display());
     Ok(results.valid)
+}
+
+/// The relations of the workload kept in a splitbrain history's header; none (with a
+/// warning) when that workload no longer validates.
+fn relations_in_header(path: &Path, header: Option<&Header>) -> Vec<Relation> {
+    let Some(header) = header.filter(|h| !h.workload.is_empty()) else {
+        return Vec::new();
+    };
+    let name = format!("{} (the workload in its header)", path.display());
+    match Plan::from_toml(&header.workload, Path::new(&name)) {
+        Ok(plan) => plan.relations,
+        Err(e) => {
+            eprintln!("splitbrain: warning: checking without relations: {e}");
+            Vec::new()
+        }
+    }
 }
 
 /// The model named on the command line, else the one the history's header names.
@@ -344,7 +371,7 @@ async fn run(
     let (history, _) = read_history(&dir.history())
         .context("failed to read back the run's own history")
         .map_err(internal)?;
-    let results = checker::check(&plan.model, &[], &history)
+    let results = checker::check(&plan.model, &plan.relations, &history)
         .context("failed to check the run's history")
         .map_err(internal)?;
     write_results(&dir.results(), &results).map_err(internal)?;

@@ -43,6 +43,7 @@ fn op(
     extract: Extract,
 ) -> HttpOp {
     HttpOp {
+        base_url: None,
         method: method.to_owned(),
         path: Template::parse(path).expect("valid template"),
         body: body.map(|b| Template::parse(b).expect("valid template")),

@@ -716,3 +716,409 @@ fn a_slow_hook_and_proxies_together_are_refused_naming_which_to_remove() {
     ));
     assert!(plan.is_ok(), "{plan:?}");
 }
+
+/// A valid custom workload with views and relations; tests replace one line of it.
+const VIEWS: &str = r#"name = "views"
+time_limit = "10s"
+concurrency = 4
+
+[target]
+base_url = "http://127.0.0.1:8080"
+
+[model]
+kind = "custom"
+mix = { add = 0.9 }
+
+[model.ops.add]
+method = "POST"
+path = "/items"
+body = '{"id": {{value}}}'
+
+[model.ops.pay]
+base_url = "http://127.0.0.1:8082"
+method = "POST"
+path = "/payments"
+body = '{"order_id": {{value}}}'
+
+[views.primary]
+path = "/items"
+records = "/items"
+id = "/id"
+fields = { status = "/status", qty = "/qty" }
+
+[views.replica]
+base_url = "http://127.0.0.1:8081"
+method = "get"
+path = "/items"
+records = ""
+id = "/id"
+fields = { status = "/status", qty = "/qty" }
+timeout = "2s"
+weight = 0.1
+
+[views.payments]
+path = "/payments"
+records = "/data"
+id = "/id"
+fields = { order_id = "/order/id", state = "/state", ok = "/ok" }
+
+[[relations]]
+kind = "agree"
+views = ["primary", "replica"]
+
+[[relations]]
+kind = "covers"
+view = "replica"
+op = "add"
+
+[[relations]]
+kind = "unique"
+view = "payments"
+key = "order_id"
+
+[[relations]]
+kind = "matches"
+view = "primary"
+filter = { status = "CONFIRMED" }
+other = "payments"
+other_filter = { state = "CAPTURED", ok = true }
+key = "order_id"
+expect = "one"
+
+[[relations]]
+kind = "conserved"
+view = "primary"
+fields = ["qty"]
+total = 100
+floor = 0
+
+[phases]
+converge_timeout = "20s"
+poll_interval = "250ms"
+"#;
+
+/// `VIEWS` with the line starting `old` replaced by `new`.
+fn views_with(old: &str, new: &str) -> String {
+    let start = VIEWS
+        .find(&format!("\n{old}"))
+        .unwrap_or_else(|| panic!("VIEWS has no line starting with {old:?}"))
+        + 1;
+    let from = start + old.len();
+    let end = VIEWS[from..].find('\n').map_or(VIEWS.len(), |i| from + i);
+    format!("{}{new}{}", &VIEWS[..start], &VIEWS[end..])
+}
+
+#[test]
+fn views_relations_and_a_custom_model_validate_into_the_plan() {
+    use splitbrain::checker::relations::{Compare, Expect, Filter, Relation};
+    use splitbrain::history::Value;
+    let plan = parse(VIEWS).expect("valid");
+    assert_eq!(
+        plan.model,
+        Model::Custom {
+            ops: vec!["add".into(), "pay".into()]
+        }
+    );
+    assert_eq!(plan.values, ValueSpec::Unique);
+    assert_eq!(plan.ops["add"].base_url, None);
+    assert_eq!(
+        plan.ops["pay"].base_url.as_deref(),
+        Some("http://127.0.0.1:8082")
+    );
+    let primary = &plan.views["primary"];
+    assert_eq!(
+        (primary.base_url.as_deref(), primary.method.as_str()),
+        (None, "GET")
+    );
+    assert_eq!(primary.timeout, Duration::from_secs(5));
+    assert_eq!(primary.weight, 0.0);
+    assert_eq!(
+        primary.fields,
+        [
+            ("qty".into(), "/qty".into()),
+            ("status".into(), "/status".into())
+        ]
+    );
+    let replica = &plan.views["replica"];
+    assert_eq!(replica.base_url.as_deref(), Some("http://127.0.0.1:8081"));
+    assert_eq!(
+        (replica.records.as_str(), replica.timeout),
+        ("", Duration::from_secs(2))
+    );
+    // The view's weight joins the model's mix in the same units: 0.9 : 0.1.
+    let mix: Vec<(&str, f64)> = plan.mix.iter().map(|(f, w)| (&**f, *w)).collect();
+    assert_eq!(mix.len(), 2);
+    assert_eq!(mix[0].0, "add");
+    assert!((mix[0].1 - 0.9).abs() < 1e-12 && (mix[1].1 - 0.1).abs() < 1e-12);
+    assert_eq!(mix[1].0, "view:replica");
+    assert_eq!(
+        plan.relations,
+        [
+            Relation::Agree {
+                views: vec!["primary".into(), "replica".into()],
+                compare: Compare::Records
+            },
+            Relation::Covers {
+                view: "replica".into(),
+                op: "add".into()
+            },
+            Relation::Unique {
+                view: "payments".into(),
+                key: Some("order_id".into())
+            },
+            Relation::Matches {
+                view: "primary".into(),
+                filter: Filter(vec![("status".into(), Value::from("CONFIRMED"))]),
+                other: "payments".into(),
+                other_filter: Filter(vec![
+                    ("ok".into(), Value::Bool(true)),
+                    ("state".into(), Value::from("CAPTURED"))
+                ]),
+                key: "order_id".into(),
+                expect: Expect::One
+            },
+            Relation::Conserved {
+                view: "primary".into(),
+                fields: vec!["qty".into()],
+                total: 100,
+                floor: Some(0)
+            },
+        ]
+    );
+    assert_eq!(plan.phases.converge_timeout, Duration::from_secs(20));
+    assert_eq!(plan.phases.poll_interval, Duration::from_millis(250));
+}
+
+#[test]
+fn phase_settings_for_convergence_default_to_30s_and_500ms() {
+    let plan = parse(BASE).expect("valid");
+    assert_eq!(plan.phases.converge_timeout, Duration::from_secs(30));
+    assert_eq!(plan.phases.poll_interval, Duration::from_millis(500));
+    assert!(plan.views.is_empty() && plan.relations.is_empty());
+}
+
+#[test]
+fn agree_compares_ids_by_default_when_a_view_declares_no_fields() {
+    use splitbrain::checker::relations::{Compare, Relation};
+    // The replica without fields.
+    let at = VIEWS.find("[views.replica]").expect("has a replica");
+    let (head, tail) = VIEWS.split_at(at);
+    let tail = tail.replacen("fields = { status = \"/status\", qty = \"/qty\" }\n", "", 1);
+    let text = format!("{head}{tail}");
+    let plan = parse(&text).expect("valid");
+    assert!(matches!(
+        &plan.relations[0],
+        Relation::Agree {
+            compare: Compare::Ids,
+            ..
+        }
+    ));
+    let explicit = text.replacen(
+        "views = [\"primary\", \"replica\"]",
+        "views = [\"primary\", \"replica\"]\ncompare = \"records\"",
+        1,
+    );
+    assert_contains(
+        &error(&explicit),
+        &[
+            "field relations[0].compare",
+            "view \"replica\" declares none",
+            "compare = \"ids\"",
+        ],
+    );
+}
+
+#[test]
+fn a_relation_naming_an_unknown_view_lists_the_views() {
+    let message = error(&views_with("view = \"replica\"", "view = \"replika\""));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:51:8:",
+            "field relations[1].view",
+            "no view named \"replika\"",
+            "\"payments\", \"primary\", \"replica\"",
+        ],
+    );
+}
+
+#[test]
+fn a_relation_naming_an_undeclared_field_lists_the_views_fields() {
+    let message = error(&views_with("key = \"order_id\"", "key = \"order\""));
+    assert_contains(
+        &message,
+        &[
+            "field relations[2].key",
+            "view \"payments\" declares no field \"order\"",
+            "its fields are \"ok\", \"order_id\", \"state\"",
+        ],
+    );
+    let message = error(&views_with(
+        "filter = { status",
+        "filter = { stat = \"CONFIRMED\" }",
+    ));
+    assert_contains(
+        &message,
+        &["field relations[3].filter", "declares no field \"stat\""],
+    );
+}
+
+#[test]
+fn a_missing_key_names_what_the_kind_takes() {
+    let message = error(&views_with("op = \"add\"", ""));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:49:1:",
+            "field relations[1].op",
+            "missing op: kind = \"covers\" needs it",
+            "\"view\", \"op\"",
+        ],
+    );
+    let message = error(&views_with("total = 100", ""));
+    assert_contains(&message, &["field relations[4].total", "missing total"]);
+}
+
+#[test]
+fn a_key_of_another_kind_is_refused() {
+    let message = error(&views_with(
+        "op = \"add\"",
+        "op = \"add\"\nkey = \"status\"",
+    ));
+    assert_contains(
+        &message,
+        &[
+            "field relations[1].key",
+            "key does not apply to kind = \"covers\", which takes \"view\", \"op\"",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_relation_kind_lists_the_kinds() {
+    let message = error(&views_with("kind = \"agree\"", "kind = \"agrees\""));
+    assert_contains(
+        &message,
+        &[
+            "field relations[0].kind",
+            "\"agree\", \"covers\", \"unique\", \"matches\", \"conserved\"",
+            "found \"agrees\"",
+        ],
+    );
+}
+
+#[test]
+fn agree_needs_two_views() {
+    let message = error(&views_with("views = [\"primary\"", "views = [\"primary\"]"));
+    assert_contains(
+        &message,
+        &["field relations[0].views", "two or more views, found 1"],
+    );
+}
+
+#[test]
+fn covers_names_one_of_the_models_ops() {
+    let message = error(&views_with("op = \"add\"", "op = \"remove\""));
+    assert_contains(
+        &message,
+        &[
+            "field relations[1].op",
+            "the custom model has no operation \"remove\"",
+            "\"add\", \"pay\"",
+        ],
+    );
+}
+
+#[test]
+fn a_view_path_takes_no_placeholders() {
+    let message = error(&views_with(
+        "[views.payments]\npath",
+        "[views.payments]\npath = \"/payments/{{value}}\"",
+    ));
+    assert_contains(
+        &message,
+        &["field views.payments.path", "takes no {{...}} placeholders"],
+    );
+}
+
+#[test]
+fn view_weights_timeouts_pointers_and_urls_are_checked() {
+    let cases = [
+        (
+            "weight = 0.1",
+            "weight = -1",
+            "views.replica.weight",
+            "a weight >= 0",
+        ),
+        (
+            "timeout = \"2s\"",
+            "timeout = \"soon\"",
+            "views.replica.timeout",
+            "a duration",
+        ),
+        (
+            "records = \"/data\"",
+            "records = \"data\"",
+            "views.payments.records",
+            "JSON pointer",
+        ),
+        (
+            "base_url = \"http://127.0.0.1:8081\"",
+            "base_url = \"127.0.0.1:8081\"",
+            "views.replica.base_url",
+            "http://",
+        ),
+        (
+            "base_url = \"http://127.0.0.1:8082\"",
+            "base_url = \"ftp://x\"",
+            "model.ops.pay.base_url",
+            "http://",
+        ),
+        (
+            "converge_timeout",
+            "converge_timeout = \"0s\"",
+            "phases.converge_timeout",
+            "above 0",
+        ),
+        (
+            "poll_interval",
+            "poll_interval = \"fast\"",
+            "phases.poll_interval",
+            "a duration",
+        ),
+    ];
+    for (old, new, field, expected) in cases {
+        let message = error(&views_with(old, new));
+        assert_contains(&message, &[&format!("field {field}"), expected]);
+    }
+}
+
+#[test]
+fn a_filter_value_must_be_a_scalar() {
+    let message = error(&views_with(
+        "filter = { status",
+        "filter = { status = [\"A\", \"B\"] }",
+    ));
+    assert_contains(
+        &message,
+        &["field relations[3].filter.status", "found a array"],
+    );
+}
+
+#[test]
+fn a_custom_model_needs_relations_and_a_mix() {
+    let without = VIEWS[..VIEWS.find("[[relations]]").expect("has relations")].to_owned();
+    assert_contains(
+        &error(&without),
+        &[
+            "workloads/test.toml:",
+            "field relations",
+            "kind = \"custom\" has no checker of its own",
+        ],
+    );
+    let message = error(&views_with("mix = { add = 0.9 }", ""));
+    assert_contains(
+        &message,
+        &["field model.mix", "missing mix", "\"add\", \"pay\""],
+    );
+}

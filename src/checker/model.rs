@@ -15,11 +15,14 @@ pub enum Model {
     Queue { fifo: bool },
     /// `generate` returns an id that must never have been returned before.
     UniqueIds,
+    /// Writes of the user's own naming (each `{{value}}` a fresh unique integer), with no
+    /// model checker of its own: the workload's relations between views are the checks.
+    Custom { ops: Vec<String> },
 }
 
 impl Model {
     /// Every model name, for error messages.
-    pub const NAMES: &'static [&'static str] = &["set", "counter", "queue", "unique-ids"];
+    pub const NAMES: &'static [&'static str] = &["set", "counter", "queue", "unique-ids", "custom"];
 
     /// The model's name as written in workload files and results.json.
     pub fn name(&self) -> &'static str {
@@ -28,10 +31,12 @@ impl Model {
             Model::Counter => "counter",
             Model::Queue { .. } => "queue",
             Model::UniqueIds => "unique-ids",
+            Model::Custom { .. } => "custom",
         }
     }
 
-    /// The model with this name and default options, if there is one.
+    /// The model with this name and default options, if there is one (`custom` with no
+    /// operations: the workload names them).
     pub fn from_name(name: &str) -> Option<Model> {
         match name {
             "set" => Some(Model::Set {
@@ -40,17 +45,19 @@ impl Model {
             "counter" => Some(Model::Counter),
             "queue" => Some(Model::Queue { fifo: false }),
             "unique-ids" => Some(Model::UniqueIds),
+            "custom" => Some(Model::Custom { ops: Vec::new() }),
             _ => None,
         }
     }
 
     /// The operation names (`f`) the model's generator and checker use, in a fixed order.
-    pub fn operations(&self) -> &'static [&'static str] {
+    pub fn operations(&self) -> Vec<&str> {
         match self {
-            Model::Set { .. } => &["add", "read"],
-            Model::Counter => &["add", "read"],
-            Model::Queue { .. } => &["enqueue", "dequeue"],
-            Model::UniqueIds => &["generate"],
+            Model::Set { .. } => vec!["add", "read"],
+            Model::Counter => vec!["add", "read"],
+            Model::Queue { .. } => vec!["enqueue", "dequeue"],
+            Model::UniqueIds => vec!["generate"],
+            Model::Custom { ops } => ops.iter().map(String::as_str).collect(),
         }
     }
 }

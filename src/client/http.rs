@@ -8,6 +8,10 @@
 //! - anything else (another status, a timeout, a reset, an unreadable body, an `ok` body
 //!   without the expected JSON): `info`.
 //!
+//! A view read (`f` = `view:NAME`) is `ok` on any 2xx, with the records at the view's
+//! pointers (`{"records": [{"id": .., FIELD: ..}, ..]}`); a list or an id that is not there
+//! is `info` naming the view, the pointer and the start of the response, never an empty list.
+//!
 //! Header values may hold secrets (`${STAGING_TOKEN}`): they are resolved once, marked
 //! sensitive, and scrubbed from every reason this client writes.
 
@@ -19,11 +23,15 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 
 use super::{Completion, Invocation};
+use crate::checker::relations::view_f;
 use crate::history::Value;
-use crate::workload::{Extract, HttpOp, Plan, WorkloadError};
+use crate::workload::{Extract, HttpOp, HttpView, Plan, WorkloadError};
 
 /// Resolved header values shorter than this are not scrubbed from reasons.
 const MIN_SCRUBBED_LEN: usize = 6;
+
+/// How much of a response an error reason quotes.
+const EXCERPT_CHARS: usize = 160;
 
 /// How long the preflight request may take.
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,10 +68,10 @@ pub enum ClientError {
 pub struct HttpClient {
     client: reqwest::Client,
     base_url: String,
-    /// `base_url` parsed once: building each request's URL from it skips re-parsing the host.
-    base: reqwest::Url,
     preflight: String,
     ops: BTreeMap<String, PreparedOp>,
+    /// Views by their op name (`view:NAME`).
+    views: BTreeMap<String, PreparedView>,
     /// Resolved header values, to scrub from reasons should one ever echo them.
     secrets: Vec<String>,
 }
@@ -75,15 +83,26 @@ impl std::fmt::Debug for HttpClient {
             .field("base_url", &self.base_url)
             .field("preflight", &self.preflight)
             .field("ops", &self.ops.keys().collect::<Vec<_>>())
+            .field("views", &self.views.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
 
-/// One op with its method parsed once.
+/// One op with its method and base URL parsed once.
 #[derive(Clone, Debug)]
 struct PreparedOp {
     method: Method,
+    base: reqwest::Url,
     op: HttpOp,
+}
+
+/// One view with its method and base URL parsed once.
+#[derive(Clone, Debug)]
+struct PreparedView {
+    name: String,
+    method: Method,
+    base: reqwest::Url,
+    view: HttpView,
 }
 
 impl HttpClient {
@@ -106,24 +125,31 @@ impl HttpClient {
             .map_err(|e| ClientError::Build {
                 reason: error_reason(&e),
             })?;
+        let target = &plan.target.base_url;
         let mut ops = BTreeMap::new();
         for (name, op) in &plan.ops {
-            let method =
-                Method::from_bytes(op.method.as_bytes()).map_err(|_| ClientError::Build {
-                    reason: format!("operation {name}: {:?} is not an HTTP method", op.method),
-                })?;
+            let method = parse_method(&format!("operation {name}"), &op.method)?;
+            let base = parse_base(op.base_url.as_ref().unwrap_or(target))?;
             let op = op.clone();
-            ops.insert(name.clone(), PreparedOp { method, op });
+            ops.insert(name.clone(), PreparedOp { method, base, op });
         }
-        let base = reqwest::Url::parse(&plan.target.base_url).map_err(|e| ClientError::Build {
-            reason: format!("base_url {:?}: {e}", plan.target.base_url),
-        })?;
+        let mut views = BTreeMap::new();
+        for (name, view) in &plan.views {
+            let prepared = PreparedView {
+                name: name.clone(),
+                method: parse_method(&format!("view {name}"), &view.method)?,
+                base: parse_base(view.base_url.as_ref().unwrap_or(target))?,
+                view: view.clone(),
+            };
+            views.insert(view_f(name), prepared);
+        }
+        parse_base(target)?;
         Ok(HttpClient {
             client,
-            base,
             base_url: plan.target.base_url.clone(),
             preflight: plan.target.preflight.clone(),
             ops,
+            views,
             secrets,
         })
     }
@@ -161,6 +187,13 @@ impl HttpClient {
     /// Sends the request for `inv` and classifies the outcome. Never panics and never
     /// returns an error: whatever happens becomes `ok`, `fail` or `info`.
     pub async fn invoke(&self, inv: &Invocation) -> Completion {
+        if let Some(view) = self.views.get(&*inv.f) {
+            return match self.read_view(view).await {
+                Completion::Ok(value) => Completion::Ok(value),
+                Completion::Fail(reason) => Completion::Fail(self.scrub(reason)),
+                Completion::Info(reason) => Completion::Info(self.scrub(reason)),
+            };
+        }
         let Some(prepared) = self.ops.get(&*inv.f) else {
             // Nothing was sent, so the operation certainly did not happen.
             return Completion::Fail(format!(
@@ -178,7 +211,7 @@ impl HttpClient {
 
     async fn send(&self, prepared: &PreparedOp, inv: &Invocation) -> Completion {
         let op = &prepared.op;
-        let url = self.url(&op.path.render_path(inv));
+        let url = url_on(&prepared.base, &op.path.render_path(inv));
         let mut request = self
             .client
             .request(prepared.method.clone(), url)
@@ -217,16 +250,39 @@ impl HttpClient {
         }
     }
 
-    /// The base URL with a rendered path (and query) appended.
-    fn url(&self, rendered: &str) -> reqwest::Url {
-        let (path, query) = match rendered.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (rendered, None),
+    /// Reads one view: any 2xx is `ok` with the records; anything else is `info`.
+    async fn read_view(&self, prepared: &PreparedView) -> Completion {
+        let view = &prepared.view;
+        let response = self
+            .client
+            .request(prepared.method.clone(), url_on(&prepared.base, &view.path))
+            .timeout(view.timeout)
+            .send()
+            .await;
+        let response = match response {
+            Ok(response) => response,
+            Err(e) => return classify_send_error(&e, view.timeout),
         };
-        let mut url = self.base.clone();
-        url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
-        url.set_query(query);
-        url
+        let status = response.status();
+        if !status.is_success() {
+            return Completion::Info(format!(
+                "view {}: unexpected {}",
+                prepared.name,
+                status_reason(status)
+            ));
+        }
+        match response.bytes().await {
+            Ok(body) => match extract_view(&prepared.name, view, &body) {
+                Ok(records) => Completion::Ok(Some(records)),
+                Err(reason) => Completion::Info(reason),
+            },
+            Err(e) => Completion::Info(format!(
+                "view {}: failed to read the response body of {}: {}",
+                prepared.name,
+                status_reason(status),
+                error_reason(&e)
+            )),
+        }
     }
 
     /// Replaces every resolved header value in `reason` (a secret, perhaps) with `[redacted]`.
@@ -237,6 +293,89 @@ impl HttpClient {
             }
         }
         reason
+    }
+}
+
+/// `base` with a rendered path (and query) appended.
+fn url_on(base: &reqwest::Url, rendered: &str) -> reqwest::Url {
+    let (path, query) = match rendered.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rendered, None),
+    };
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url.set_query(query);
+    url
+}
+
+fn parse_method(what: &str, method: &str) -> Result<Method, ClientError> {
+    Method::from_bytes(method.as_bytes()).map_err(|_| ClientError::Build {
+        reason: format!("{what}: {method:?} is not an HTTP method"),
+    })
+}
+
+fn parse_base(base_url: &str) -> Result<reqwest::Url, ClientError> {
+    reqwest::Url::parse(base_url).map_err(|e| ClientError::Build {
+        reason: format!("base_url {base_url:?}: {e}"),
+    })
+}
+
+/// A view's `ok` value, `{"records": [{"id": .., FIELD: ..}, ..]}`, from a response body; or
+/// why it cannot be had, naming the view, the pointer and the start of what was there.
+fn extract_view(name: &str, view: &HttpView, body: &[u8]) -> Result<Value, String> {
+    let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "view {name}: the response is not JSON ({e}): {}",
+            excerpt(&String::from_utf8_lossy(body))
+        )
+    })?;
+    let Some(list) = json
+        .pointer(&view.records)
+        .and_then(serde_json::Value::as_array)
+    else {
+        let found = match json.pointer(&view.records) {
+            Some(_) => "is not a list",
+            None => "matches nothing",
+        };
+        return Err(format!(
+            "view {name}: records pointer {:?} {found} in the response: {}",
+            view.records,
+            excerpt(&json.to_string())
+        ));
+    };
+    let mut records = Vec::with_capacity(list.len());
+    for (i, record) in list.iter().enumerate() {
+        let id = match record.pointer(&view.id) {
+            Some(id) if !id.is_null() => Value::from_json(id),
+            _ => {
+                return Err(format!(
+                    "view {name}: record {i} of the list at {:?} has no id at pointer {:?}: {}",
+                    view.records,
+                    view.id,
+                    excerpt(&record.to_string())
+                ));
+            }
+        };
+        let mut entries = vec![(Value::from("id"), id)];
+        for (field, pointer) in &view.fields {
+            let value = record.pointer(pointer).map_or(Value::Nil, Value::from_json);
+            entries.push((Value::from(field.as_str()), value));
+        }
+        records.push(Value::Map(entries.into()));
+    }
+    Ok(Value::Map(
+        vec![(Value::from("records"), Value::list(records))].into(),
+    ))
+}
+
+/// The first characters of a response, for an error reason.
+fn excerpt(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
     }
 }
 
@@ -389,5 +528,87 @@ fn io_reason(e: &io::Error) -> String {
         io::ErrorKind::TimedOut => "timed out".to_owned(),
         io::ErrorKind::UnexpectedEof => "connection closed before the response ended".to_owned(),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn view(records: &str, id: &str, fields: &[(&str, &str)]) -> HttpView {
+        HttpView {
+            base_url: None,
+            method: "GET".into(),
+            path: "/items".into(),
+            records: records.into(),
+            id: id.into(),
+            fields: fields
+                .iter()
+                .map(|(f, p)| ((*f).to_owned(), (*p).to_owned()))
+                .collect(),
+            timeout: Duration::from_secs(1),
+            weight: 0.0,
+        }
+    }
+
+    fn records(value: &Value) -> String {
+        serde_json::to_string(value).expect("values serialise")
+    }
+
+    #[test]
+    fn a_view_read_gives_each_record_its_id_and_declared_fields() {
+        let body = br#"{"data": {"items": [{"id": 1, "s": {"v": "A"}, "q": 2}, {"id": "2"}]}}"#;
+        let v = view("/data/items", "/id", &[("status", "/s/v"), ("qty", "/q")]);
+        let value = extract_view("orders", &v, body).expect("extracts");
+        assert_eq!(
+            records(&value),
+            r#"{"records":[{"id":1,"status":"A","qty":2},{"id":"2","status":null,"qty":null}]}"#
+        );
+    }
+
+    #[test]
+    fn empty_pointers_take_the_body_as_the_list_and_the_record_as_the_id() {
+        let value = extract_view("ids", &view("", "", &[]), b"[3, 1, 2]").expect("extracts");
+        assert_eq!(
+            records(&value),
+            r#"{"records":[{"id":3},{"id":1},{"id":2}]}"#
+        );
+        let empty = extract_view("ids", &view("", "", &[]), b"[]").expect("extracts");
+        assert_eq!(records(&empty), r#"{"records":[]}"#);
+    }
+
+    #[test]
+    fn a_records_pointer_that_matches_nothing_is_an_error_naming_view_and_pointer() {
+        let why = extract_view("replica", &view("/items", "/id", &[]), br#"{"itmes": []}"#)
+            .expect_err("no list at /items");
+        assert!(why.contains("view replica"), "{why}");
+        assert!(why.contains(r#""/items" matches nothing"#), "{why}");
+        assert!(
+            why.contains(r#"{"itmes":[]}"#),
+            "an excerpt of the response: {why}"
+        );
+        let why = extract_view("replica", &view("/items", "/id", &[]), br#"{"items": 3}"#)
+            .expect_err("not a list");
+        assert!(why.contains("is not a list"), "{why}");
+    }
+
+    #[test]
+    fn a_record_without_an_id_is_an_error_not_a_skipped_record() {
+        let body = br#"{"items": [{"id": 1}, {"ident": 2}]}"#;
+        let why = extract_view("primary", &view("/items", "/id", &[]), body)
+            .expect_err("record 1 has no id");
+        assert!(why.contains("view primary: record 1"), "{why}");
+        assert!(why.contains(r#"no id at pointer "/id""#), "{why}");
+        assert!(why.contains(r#"{"ident":2}"#), "{why}");
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_an_error_quoting_its_start() {
+        let long = "<html>".repeat(100);
+        let why = extract_view("v", &view("", "", &[]), long.as_bytes()).expect_err("not JSON");
+        assert!(why.contains("view v: the response is not JSON"), "{why}");
+        assert!(why.ends_with('…') && why.len() < 400, "{why}");
     }
 }

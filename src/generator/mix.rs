@@ -16,6 +16,9 @@ pub struct Generator {
     /// Operation names with their cumulative shares; the last share is 1.
     mix: Vec<(Name, f64)>,
     values: ValueSpec,
+    /// Ops that carry no value: the model's reads (none for a custom model, whose ops are
+    /// all writes); view reads (`view:NAME`) never do.
+    valueless: &'static [&'static str],
     next_unique: i64,
 }
 
@@ -37,6 +40,10 @@ impl Generator {
             rng: ChaCha8Rng::seed_from_u64(plan.seed),
             mix,
             values: plan.values.clone(),
+            valueless: match plan.model {
+                Model::Custom { .. } => &[],
+                _ => &["read", "dequeue", "generate"],
+            },
             next_unique: 0,
         }
     }
@@ -55,9 +62,9 @@ impl Generator {
         (f, value)
     }
 
-    /// Reads and dequeues carry no value; writes get one from the value spec.
+    /// Reads, dequeues and view reads carry no value; writes get one from the value spec.
     fn value_for(&mut self, f: &str) -> Value {
-        if matches!(f, "read" | "dequeue" | "generate") {
+        if self.valueless.contains(&f) || f.starts_with("view:") {
             return Value::Nil;
         }
         match self.values {
@@ -85,7 +92,7 @@ pub fn final_phase_of(model: &Model) -> Option<FinalPhase> {
     match model {
         Model::Set { .. } | Model::Counter => Some(FinalPhase::Reads("read")),
         Model::Queue { .. } => Some(FinalPhase::Drain("dequeue")),
-        Model::UniqueIds => None,
+        Model::UniqueIds | Model::Custom { .. } => None,
     }
 }
 

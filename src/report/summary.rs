@@ -3,8 +3,9 @@
 
 use std::fmt::Write;
 
+use crate::checker::relations::Convergence;
 use crate::checker::{Results, Verdict};
-use crate::history::{History, Outcome};
+use crate::history::{History, Outcome, Value};
 
 /// How many anomalies of each checker the summary spells out.
 const SHOWN: usize = 5;
@@ -94,6 +95,9 @@ pub fn summary(results: &Results, history: &History) -> String {
             );
         }
     }
+    if let Some(convergence) = &results.convergence {
+        let _ = writeln!(out, "  {}", convergence_line(convergence, history));
+    }
     let f = Figures::of(history);
     let _ = writeln!(
         out,
@@ -115,4 +119,79 @@ pub fn summary(results: &Results, history: &History) -> String {
         }
     );
     out
+}
+
+/// `converged after 2.4 s (7 rounds)`, or `did NOT converge within 30 s: <unmet lines>`, the
+/// time being how long the convergence phase polled (from its first read to its last).
+fn convergence_line(convergence: &Convergence, history: &History) -> String {
+    let rounds = match convergence.rounds {
+        1 => "1 round".to_owned(),
+        n => format!("{n} rounds"),
+    };
+    match (convergence.converged, convergence.time_to_converge_ns) {
+        (true, Some(ns)) => format!("converged after {:.1} s ({rounds})", ns as f64 / 1e9),
+        (true, None) => format!("converged ({rounds})"),
+        (false, _) => {
+            let polled = polling_seconds(history);
+            let unmet = if convergence.unmet.is_empty() {
+                "no round read every view".to_owned()
+            } else {
+                convergence.unmet.join("; ")
+            };
+            format!("did NOT converge within {polled:.0} s ({rounds}): {unmet}")
+        }
+    }
+}
+
+/// Seconds from the first convergence-phase read's invocation to the last one's completion.
+fn polling_seconds(history: &History) -> f64 {
+    let is_round = |value: &Value| match value {
+        Value::Map(entries) => entries.iter().any(|(k, _)| k.as_str() == Some("round")),
+        _ => false,
+    };
+    let polls = history
+        .ops
+        .iter()
+        .filter(|op| op.f.starts_with("view:") && is_round(&op.value));
+    let (first, last) = polls.fold((u64::MAX, 0), |(first, last), op| {
+        (
+            first.min(op.invoke_time),
+            last.max(op.complete_time.unwrap_or(op.invoke_time)),
+        )
+    });
+    last.saturating_sub(first) as f64 / 1e9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convergence(converged: bool, ns: Option<u64>, unmet: &[&str]) -> Convergence {
+        Convergence {
+            converged,
+            rounds: 7,
+            time_to_converge_ns: ns,
+            unmet: unmet.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_convergence_line_gives_the_time_and_rounds_or_what_is_unmet() {
+        let empty = History::default();
+        assert_eq!(
+            convergence_line(&convergence(true, Some(2_400_000_000), &[]), &empty),
+            "converged after 2.4 s (7 rounds)"
+        );
+        assert_eq!(
+            convergence_line(
+                &convergence(
+                    false,
+                    None,
+                    &["agree(a,b): 17 only in a", "covers(add→b): 3 lost"]
+                ),
+                &empty
+            ),
+            "did NOT converge within 0 s (7 rounds): agree(a,b): 17 only in a; covers(add→b): 3 lost"
+        );
+    }
 }

@@ -1,17 +1,21 @@
 //! The phases of a run: the main phase (workers drawing operations from the generator at the
-//! workload's rate), the quiet period, then the final reads (or the drain of a queue). Every
-//! operation is recorded as it is invoked and as it completes.
+//! workload's rate), the quiet period, then the final reads (or the drain of a queue), then,
+//! when the workload declares relations, the convergence phase (rounds of view reads until
+//! every relation holds; see `converge.rs`). Every operation is recorded as it is invoked and
+//! as it completes.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use crate::checker::relations::{self, Round, Writes, view_f};
 use crate::client::{Completion, HttpClient, Invocation};
 use crate::generator::{FinalPhase, Generator, final_phase_of};
-use crate::history::{EventKind, Name, Process, Value};
+use crate::history::{EventKind, Name, Process, Value, read_history};
 use crate::workload::Plan;
 
+use super::converge::{Polled, describe, poll, records_of, round_value, with_round};
 use super::nemesis::Nemesis;
 use super::progress::Progress;
 use super::rate::Arrivals;
@@ -113,7 +117,10 @@ pub async fn execute(
             .line("interrupted: skipping the quiet period and the final phase");
     } else {
         quiet(&ctx, &progress, stop.clone()).await;
-        final_phase(&ctx, &progress, workers).await;
+        let workers = final_phase(&ctx, &progress, workers).await;
+        if !ctx.plan.relations.is_empty() {
+            converge(&ctx, &progress, &workers, stop.clone()).await;
+        }
     }
     flusher.abort();
     ctx.recorder.sync();
@@ -199,6 +206,18 @@ async fn work(
 
 /// Invokes one operation and records its invocation and completion.
 async fn perform(ctx: &Ctx, process: u64, f: Name, value: Value) -> EventKind {
+    perform_mapped(ctx, process, f, value, |v| v).await.0
+}
+
+/// [`perform`], with `map` applied to an `ok` value before it is recorded; returns how the
+/// op ended and the value recorded with its completion.
+async fn perform_mapped(
+    ctx: &Ctx,
+    process: u64,
+    f: Name,
+    value: Value,
+    map: impl FnOnce(Value) -> Value,
+) -> (EventKind, Value) {
     let invocation = Invocation {
         f,
         value,
@@ -217,14 +236,14 @@ async fn perform(ctx: &Ctx, process: u64, f: Name, value: Value) -> EventKind {
     let (kind, value, error) = match ctx.client.invoke(&invocation).await {
         Completion::Ok(v) => (
             EventKind::Ok,
-            v.unwrap_or_else(|| invocation.value.clone()),
+            map(v.unwrap_or_else(|| invocation.value.clone())),
             None,
         ),
         Completion::Fail(why) => (EventKind::Fail, invocation.value.clone(), Some(why)),
         Completion::Info(why) => (EventKind::Info, invocation.value.clone(), Some(why)),
     };
-    ctx.recorder.record(record(kind, value, error));
-    kind
+    ctx.recorder.record(record(kind, value.clone(), error));
+    (kind, value)
 }
 
 async fn quiet(ctx: &Ctx, progress: &Progress, mut stop: watch::Receiver<bool>) {
@@ -243,14 +262,16 @@ async fn quiet(ctx: &Ctx, progress: &Progress, mut stop: watch::Receiver<bool>) 
 }
 
 /// Final reads, spread over the workers; or a drain of the queue until a dequeue fails.
-async fn final_phase(ctx: &Arc<Ctx>, progress: &Progress, workers: Vec<Worker>) {
+/// Returns the workers with their process ids after it.
+async fn final_phase(ctx: &Arc<Ctx>, progress: &Progress, mut workers: Vec<Worker>) -> Vec<Worker> {
     let f: Name = match final_phase_of(&ctx.plan.model) {
-        None => return,
+        None => return workers,
         Some(FinalPhase::Drain(f)) => {
             progress.phase("final");
-            return drain(ctx, workers[0], f.into()).await;
+            workers[0] = drain(ctx, workers[0], f.into()).await;
+            return workers;
         }
-        Some(FinalPhase::Reads(_)) if ctx.plan.phases.final_reads == 0 => return,
+        Some(FinalPhase::Reads(_)) if ctx.plan.phases.final_reads == 0 => return workers,
         Some(FinalPhase::Reads(f)) => f.into(),
     };
     progress.phase("final");
@@ -258,28 +279,31 @@ async fn final_phase(ctx: &Arc<Ctx>, progress: &Progress, workers: Vec<Worker>) 
     ctx.log.line(format!("final phase: {reads} reads"));
     let readers = workers.len().min(reads);
     let tasks: Vec<_> = workers
-        .into_iter()
+        .iter()
         .take(readers)
         .enumerate()
-        .map(|(i, mut worker)| {
+        .map(|(i, &worker)| {
             let (ctx, f) = (ctx.clone(), f.clone());
             let share = reads / readers + usize::from(i < reads % readers);
             tokio::spawn(async move {
+                let mut worker = worker;
                 for _ in 0..share {
                     let kind = perform(&ctx, worker.process, f.clone(), Value::Nil).await;
                     worker = worker.after(kind);
                 }
+                worker
             })
         })
         .collect();
-    for task in tasks {
-        task.await.expect("a final read never panics");
+    for (i, task) in tasks.into_iter().enumerate() {
+        workers[i] = task.await.expect("a final read never panics");
     }
+    workers
 }
 
 /// Dequeues until the queue says it is empty (a `fail`), at most `drain_limit` times, giving up
 /// after 5 unknown outcomes in a row (the queue is unreachable: nothing more to learn).
-async fn drain(ctx: &Ctx, mut worker: Worker, f: Name) {
+async fn drain(ctx: &Ctx, mut worker: Worker, f: Name) -> Worker {
     ctx.log.line("final phase: draining the queue");
     let mut unknown_in_a_row = 0;
     for n in 0..ctx.plan.phases.drain_limit {
@@ -289,7 +313,7 @@ async fn drain(ctx: &Ctx, mut worker: Worker, f: Name) {
             EventKind::Fail => {
                 ctx.log
                     .line(format!("queue drained after {} dequeues", n + 1));
-                return;
+                return worker;
             }
             EventKind::Info => unknown_in_a_row += 1,
             _ => unknown_in_a_row = 0,
@@ -297,11 +321,117 @@ async fn drain(ctx: &Ctx, mut worker: Worker, f: Name) {
         if unknown_in_a_row == 5 {
             ctx.log
                 .line("drain stopped: 5 dequeues in a row had unknown outcomes");
-            return;
+            return worker;
         }
     }
     ctx.log.line(format!(
         "drain stopped at the drain limit ({}) before the queue was empty",
         ctx.plan.phases.drain_limit
     ));
+    worker
+}
+
+/// The convergence phase: the writes so far come from the history recorded so far; then
+/// rounds of reads of every view, one reader each, until the relations hold or time is up.
+async fn converge(
+    ctx: &Arc<Ctx>,
+    progress: &Progress,
+    workers: &[Worker],
+    stop: watch::Receiver<bool>,
+) {
+    progress.phase("converge");
+    ctx.recorder.sync();
+    let history = match read_history(ctx.recorder.path()) {
+        Ok((history, _)) => history,
+        Err(e) => {
+            ctx.log.line(format!(
+                "convergence phase skipped: failed to read back the history so far: {e}"
+            ));
+            return;
+        }
+    };
+    let relations = &ctx.plan.relations;
+    let writes = Writes::from_history(relations, &history);
+    let phases = &ctx.plan.phases;
+    ctx.log.line(format!(
+        "convergence phase: {} views, {} relations, polling every {} for up to {}",
+        ctx.plan.views.len(),
+        relations.len(),
+        humantime::format_duration(phases.poll_interval),
+        humantime::format_duration(phases.converge_timeout)
+    ));
+    // Fresh process ids, above every one used so far, one reader per view.
+    let first = workers.iter().map(|w| w.process + 1).max().unwrap_or(0);
+    let count = ctx.plan.views.len() as u64;
+    let readers: Vec<(String, Worker)> = (ctx.plan.views.keys().cloned())
+        .zip((first..).map(|process| Worker {
+            process,
+            concurrency: count,
+        }))
+        .collect();
+    let readers = Arc::new(Mutex::new(readers));
+    let log = ctx.log.clone();
+    let polled = poll(
+        |round| read_round(ctx.clone(), readers.clone(), round),
+        |round| relations::unmet(relations, &writes, round),
+        |round, unmet| log.line(describe(round, unmet)),
+        (phases.converge_timeout, phases.poll_interval),
+        stop,
+    )
+    .await;
+    ctx.recorder.sync();
+    ctx.log.line(match polled {
+        Polled {
+            interrupted: true, ..
+        } => "convergence phase interrupted".to_owned(),
+        Polled {
+            converged: true,
+            rounds,
+            ..
+        } => format!("converged: every relation held in round {rounds}"),
+        Polled { rounds, unmet, .. } => format!(
+            "did not converge within {} ({rounds} rounds): {}",
+            humantime::format_duration(phases.converge_timeout),
+            unmet.join("; ")
+        ),
+    });
+}
+
+/// Reads every view once, concurrently, each read recorded with `"round": N`; the round
+/// holds the views whose read ended `ok`.
+async fn read_round(
+    ctx: Arc<Ctx>,
+    readers: Arc<Mutex<Vec<(String, Worker)>>>,
+    round: u32,
+) -> Round {
+    let current = readers.lock().expect("never poisoned").clone();
+    let tasks: Vec<_> = current
+        .into_iter()
+        .map(|(view, worker)| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let f = Name::from(view_f(&view).as_str());
+                let (kind, value) =
+                    perform_mapped(&ctx, worker.process, f, round_value(round), |v| {
+                        with_round(v, round)
+                    })
+                    .await;
+                let records = (kind == EventKind::Ok)
+                    .then(|| records_of(&value))
+                    .flatten();
+                (view, worker.after(kind), records)
+            })
+        })
+        .collect();
+    let mut snapshot = Round::new();
+    let mut next = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let (view, worker, records) = task.await.expect("a view read never panics");
+        if let Some(records) = records {
+            snapshot.insert(view.clone(), records);
+        }
+        next.push((view, worker));
+    }
+    *readers.lock().expect("never poisoned") = next;
+    snapshot
 }

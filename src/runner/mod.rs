@@ -1,6 +1,7 @@
 //! The async core: workers that drive the system, the recorder that writes the history as it
 //! happens, the phases of a run, and the run folder it all lands in.
 
+mod converge;
 mod execute;
 mod nemesis;
 mod progress;

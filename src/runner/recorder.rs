@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io;
 use std::io::BufWriter;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -54,6 +54,7 @@ struct Inner {
 /// Appends events to `history.jsonl` as they happen.
 pub struct Recorder {
     inner: Mutex<Inner>,
+    path: PathBuf,
     start: Instant,
     pub counts: Counts,
 }
@@ -78,9 +79,15 @@ impl Recorder {
                 next_index: 0,
                 failed: None,
             }),
+            path: path.to_owned(),
             start: Instant::now(),
             counts: Counts::default(),
         })
+    }
+
+    /// The history file, to read back what was recorded so far (after [`Recorder::sync`]).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Nanoseconds since the run started.

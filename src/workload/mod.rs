@@ -9,8 +9,11 @@ mod proxies;
 mod raw;
 mod template;
 mod validate;
+mod views;
 
 pub use error::WorkloadError;
-pub use plan::{Extract, HeaderSpec, HttpOp, Phases, Plan, Source, StatusSet, Target, ValueSpec};
+pub use plan::{
+    Extract, HeaderSpec, HttpOp, HttpView, Phases, Plan, Source, StatusSet, Target, ValueSpec,
+};
 pub use template::{PLACEHOLDERS, Placeholder, Template};
 pub(crate) use template::{find_open, placeholder_list};

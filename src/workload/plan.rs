@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::checker::Model;
+use crate::checker::relations::Relation;
 use crate::history::Name;
 
 use super::template::Template;
@@ -23,12 +24,17 @@ pub struct Plan {
     pub rate: Option<f64>,
     pub target: Target,
     pub model: Model,
-    /// Main-phase op mix: operation name and its share (the shares sum to 1).
+    /// Main-phase op mix: operation name (or `view:NAME` for a view read) and its share (the
+    /// shares sum to 1).
     pub mix: Vec<(Name, f64)>,
     /// What the generator puts in `{{value}}` for ops whose values it chooses.
     pub values: ValueSpec,
     /// The HTTP request for each of the model's operations, by operation name (`f`).
     pub ops: BTreeMap<String, HttpOp>,
+    /// The views, by name: reads of records that relations compare.
+    pub views: BTreeMap<String, HttpView>,
+    /// What must hold between the views; non-empty means a convergence phase runs.
+    pub relations: Vec<Relation>,
     pub phases: Phases,
     /// Faults to inject during the main phase, and the nodes they land on; `None` = no faults.
     pub nemesis: Option<crate::nemesis::NemesisPlan>,
@@ -77,6 +83,8 @@ pub enum ValueSpec {
 /// One operation's HTTP request template and how to read its response.
 #[derive(Clone, Debug)]
 pub struct HttpOp {
+    /// Another service's base URL (same form as [`Target::base_url`]); `None` = the target's.
+    pub base_url: Option<String>,
     pub method: String,
     /// Path (and query) after the base URL; placeholders are URL-encoded when filled.
     pub path: Template,
@@ -88,6 +96,27 @@ pub struct HttpOp {
     pub fail: StatusSet,
     pub timeout: Duration,
     pub extract: Extract,
+}
+
+/// One view: a read of a list of records, each with an id and named fields. Any 2xx is `ok`;
+/// anything else, or a timeout, is `info`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpView {
+    /// Another service's base URL; `None` = the target's.
+    pub base_url: Option<String>,
+    pub method: String,
+    /// Path (and query) after the base URL; views take no placeholders.
+    pub path: String,
+    /// JSON pointer to the list of records (`""` = the body is the list).
+    pub records: String,
+    /// JSON pointer to each record's id (`""` = the record is the id).
+    pub id: String,
+    /// Declared fields: name and the JSON pointer inside each record, sorted by name.
+    pub fields: Vec<(String, String)>,
+    pub timeout: Duration,
+    /// Share of the main-phase mix, before normalising with the model's (0 = read only in
+    /// the convergence phase).
+    pub weight: f64,
 }
 
 /// A set of HTTP status codes.
@@ -124,4 +153,8 @@ pub struct Phases {
     pub final_reads: u32,
     /// Upper bound on dequeues while draining a queue.
     pub drain_limit: u64,
+    /// How long the convergence phase polls the views (only with relations).
+    pub converge_timeout: Duration,
+    /// Pause between two convergence rounds.
+    pub poll_interval: Duration,
 }

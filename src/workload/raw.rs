@@ -28,7 +28,50 @@ pub struct RawWorkload {
     pub nodes: Option<Vec<Spanned<RawNode>>>,
     /// Not `Spanned`: toml cannot span a table made implicitly by `[[nemesis.timeline]]`.
     pub nemesis: Option<RawNemesis>,
+    /// `[views.NAME]`: reads of the same facts held in several places.
+    #[serde(default)]
+    pub views: BTreeMap<Spanned<String>, Spanned<RawView>>,
+    /// `[[relations]]`: what must hold between the views.
+    #[serde(default)]
+    pub relations: Vec<Spanned<RawRelation>>,
 }
+
+/// `[views.NAME]`: one read of a list of records, by JSON pointers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawView {
+    pub base_url: Option<Spanned<String>>,
+    pub method: Option<Spanned<String>>,
+    pub path: Spanned<String>,
+    pub records: Spanned<String>,
+    pub id: Spanned<String>,
+    pub fields: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
+    pub timeout: Option<Spanned<String>>,
+    pub weight: Option<Spanned<f64>>,
+}
+
+/// `[[relations]]`: one relation. Which keys apply depends on `kind`, so `validate` checks
+/// them (one flat table rather than a tagged enum, whose errors would not name the field).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelation {
+    pub kind: Spanned<String>,
+    pub views: Option<Spanned<Vec<Spanned<String>>>>,
+    pub compare: Option<Spanned<String>>,
+    pub view: Option<Spanned<String>>,
+    pub op: Option<Spanned<String>>,
+    pub key: Option<Spanned<String>>,
+    pub filter: Option<Spanned<RawFilter>>,
+    pub other: Option<Spanned<String>>,
+    pub other_filter: Option<Spanned<RawFilter>>,
+    pub expect: Option<Spanned<String>>,
+    pub fields: Option<Spanned<Vec<Spanned<String>>>>,
+    pub total: Option<Spanned<i64>>,
+    pub floor: Option<Spanned<i64>>,
+}
+
+/// `filter = { status = "CONFIRMED" }`: field name → a TOML scalar.
+pub type RawFilter = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 /// `[[nodes]]`: one node of the system under test.
 #[derive(Debug, Deserialize)]
@@ -140,6 +183,8 @@ pub struct RawValues {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOp {
+    /// Another service than `[target]`'s (a write to one, a view read from another).
+    pub base_url: Option<Spanned<String>>,
     pub method: Spanned<String>,
     pub path: Spanned<String>,
     pub body: Option<Spanned<String>>,
@@ -158,4 +203,6 @@ pub struct RawPhases {
     pub quiet: Option<Spanned<String>>,
     pub final_reads: Option<Spanned<i64>>,
     pub drain_limit: Option<Spanned<i64>>,
+    pub converge_timeout: Option<Spanned<String>>,
+    pub poll_interval: Option<Spanned<String>>,
 }

@@ -20,14 +20,17 @@ use super::plan::{
 use super::raw::{RawModel, RawOp, RawPhases, RawTarget, RawWorkload};
 use super::template::{Placeholder, Template};
 use crate::checker::Model;
+use crate::checker::relations::view_f;
 use crate::client::Invocation;
 use crate::history::{Name, Value};
 
 const MAX_CONCURRENCY: i64 = 10_000;
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_QUIET: Duration = Duration::from_secs(5);
 const DEFAULT_FINAL_READS: u32 = 3;
 const DEFAULT_DRAIN_LIMIT: u64 = 100_000;
+const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 impl Plan {
     /// Reads and validates a workload file.
@@ -62,10 +65,21 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
     let target = check_target(cx, raw.target)?;
     let model_span = raw.model.span();
     let raw_model = raw.model.into_inner();
-    let model = check_kind(cx, &raw_model)?;
+    let model = check_kind(cx, &raw_model, model_span.clone())?;
     let values = check_values(cx, &raw_model, &model)?;
-    let ops = check_ops(cx, &raw_model, &model, model_span)?;
-    let mix = check_mix(cx, &raw_model, &model)?;
+    let ops = check_ops(cx, &raw_model, &model, model_span.clone())?;
+    let views = super::views::check_views(cx, &raw.views)?;
+    let mix = normalise(check_mix(cx, &raw_model, &model, &model_span)?, &views);
+    let relations = super::views::check_relations(cx, &raw.relations, &views, &model)?;
+    if matches!(model, Model::Custom { .. }) && relations.is_empty() {
+        return Err(cx.span(
+            Some(model_span),
+            "relations",
+            "kind = \"custom\" has no checker of its own: declare at least one [[relations]] \
+             (over [views.NAME]) to say what must hold"
+                .to_owned(),
+        ));
+    }
     let phases = check_phases(cx, raw.phases.as_ref().map(Spanned::get_ref))?;
     let nemesis = super::nemesis::check(cx, raw.nodes, raw.nemesis, time_limit)?;
     Ok(Plan {
@@ -79,6 +93,8 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
         mix,
         values,
         ops,
+        views,
+        relations,
         phases,
         nemesis,
         source,
@@ -128,7 +144,7 @@ fn check_rate(cx: &Cx, rate: Option<&Spanned<f64>>) -> Result<Option<f64>, Workl
 
 fn check_target(cx: &Cx, target: Spanned<RawTarget>) -> Result<Target, WorkloadError> {
     let target = target.into_inner();
-    let base_url = check_base_url(cx, &target.base_url)?;
+    let base_url = check_base_url(cx, &target.base_url, "target.base_url")?;
     let mut headers = Vec::new();
     for (name, value) in &target.headers {
         let field = format!("target.headers.{}", name.get_ref());
@@ -156,33 +172,35 @@ fn check_target(cx: &Cx, target: Spanned<RawTarget>) -> Result<Target, WorkloadE
     })
 }
 
-fn check_base_url(cx: &Cx, url: &Spanned<String>) -> Result<String, WorkloadError> {
+pub(super) fn check_base_url(
+    cx: &Cx,
+    url: &Spanned<String>,
+    field: &str,
+) -> Result<String, WorkloadError> {
     let text = url.get_ref().trim_end_matches('/');
     let expected =
         "expected an http:// or https:// URL with a host, like \"http://127.0.0.1:8080\"";
     let rest = text
         .strip_prefix("http://")
         .or_else(|| text.strip_prefix("https://"))
-        .ok_or_else(|| {
-            cx.at(
-                url,
-                "target.base_url",
-                format!("{expected}, found {text:?}"),
-            )
-        })?;
+        .ok_or_else(|| cx.at(url, field, format!("{expected}, found {text:?}")))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let parsed = reqwest::Url::parse(text);
     if host.is_empty() || parsed.is_err() || text.contains(['?', '#']) {
         return Err(cx.at(
             url,
-            "target.base_url",
+            field,
             format!("{expected} (and no query or fragment), found {text:?}"),
         ));
     }
     Ok(text.to_owned())
 }
 
-fn check_path_text(cx: &Cx, path: &Spanned<String>, field: &str) -> Result<String, WorkloadError> {
+pub(super) fn check_path_text(
+    cx: &Cx,
+    path: &Spanned<String>,
+    field: &str,
+) -> Result<String, WorkloadError> {
     if !path.get_ref().starts_with('/') {
         return Err(cx.at(
             path,
@@ -196,7 +214,7 @@ fn check_path_text(cx: &Cx, path: &Spanned<String>, field: &str) -> Result<Strin
     Ok(path.get_ref().clone())
 }
 
-fn check_kind(cx: &Cx, model: &RawModel) -> Result<Model, WorkloadError> {
+fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, WorkloadError> {
     let kind = &model.kind;
     let found = Model::from_name(kind.get_ref()).ok_or_else(|| {
         cx.at(
@@ -231,8 +249,36 @@ fn check_kind(cx: &Cx, model: &RawModel) -> Result<Model, WorkloadError> {
         (Model::Set { .. }, _, lin) => Ok(Model::Set {
             linearizable: flag(lin),
         }),
+        (Model::Custom { .. }, _, _) => check_custom_ops(cx, model, span),
         _ => Ok(found),
     }
+}
+
+/// `kind = "custom"`: the op names are the `[model.ops.NAME]` sections, each a write.
+fn check_custom_ops(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, WorkloadError> {
+    if model.ops.is_empty() {
+        return Err(cx.span(
+            Some(span),
+            "model.ops",
+            "kind = \"custom\" needs at least one [model.ops.NAME] section: each is a write \
+             whose {{value}} is a fresh unique integer"
+                .to_owned(),
+        ));
+    }
+    let fine = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut ops = Vec::new();
+    for name in model.ops.keys() {
+        let text = name.get_ref();
+        if text.is_empty() || !text.chars().all(fine) {
+            return Err(cx.at(
+                name,
+                &format!("model.ops.{text}"),
+                format!("expected letters, digits, '-' and '_' only in an op name, found {text:?}"),
+            ));
+        }
+        ops.push(text.clone());
+    }
+    Ok(Model::Custom { ops })
 }
 
 fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, WorkloadError> {
@@ -260,13 +306,32 @@ fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, Wor
                 model.name()
             ),
         )),
-        (Model::Set { .. } | Model::Queue { .. }, None) => Ok(ValueSpec::Unique),
+        (Model::Set { .. } | Model::Queue { .. } | Model::Custom { .. }, None) => {
+            Ok(ValueSpec::Unique)
+        }
         (Model::UniqueIds, None) => Ok(ValueSpec::None),
     }
 }
 
-fn check_mix(cx: &Cx, raw: &RawModel, model: &Model) -> Result<Vec<(Name, f64)>, WorkloadError> {
+fn check_mix(
+    cx: &Cx,
+    raw: &RawModel,
+    model: &Model,
+    span: &Range<usize>,
+) -> Result<Vec<(Name, f64)>, WorkloadError> {
     let Some(mix) = &raw.mix else {
+        if let Model::Custom { ops } = model {
+            return Err(cx.span(
+                Some(span.clone()),
+                "model.mix",
+                format!(
+                    "missing mix: kind = \"custom\" has no default mix; give each of {} a \
+                     weight, like mix = {{ {} = 1 }}",
+                    quoted_list(&model.operations()),
+                    ops[0]
+                ),
+            ));
+        }
         return Ok(default_mix(model));
     };
     let valid = model.operations();
@@ -291,8 +356,24 @@ fn check_mix(cx: &Cx, raw: &RawModel, model: &Model) -> Result<Vec<(Name, f64)>,
         .iter()
         .filter_map(|op| weights.iter().find(|(name, _)| name == op))
         .filter(|(_, w)| *w > 0.0)
-        .map(|(name, w)| (Name::from(*name), w / total))
+        .map(|(name, w)| (Name::from(*name), *w))
         .collect())
+}
+
+/// The model's weights (as written, or the default shares) with each weighted view's
+/// `view:NAME` added in the same units, normalised so the whole mix sums to 1.
+fn normalise(
+    mut mix: Vec<(Name, f64)>,
+    views: &BTreeMap<String, super::plan::HttpView>,
+) -> Vec<(Name, f64)> {
+    mix.extend(
+        views
+            .iter()
+            .filter(|(_, view)| view.weight > 0.0)
+            .map(|(name, view)| (Name::from(view_f(name).as_str()), view.weight)),
+    );
+    let total: f64 = mix.iter().map(|(_, w)| w).sum();
+    mix.into_iter().map(|(f, w)| (f, w / total)).collect()
 }
 
 fn default_mix(model: &Model) -> Vec<(Name, f64)> {
@@ -300,6 +381,7 @@ fn default_mix(model: &Model) -> Vec<(Name, f64)> {
         Model::Set { .. } | Model::Counter => &[("add", 0.9), ("read", 0.1)],
         Model::Queue { .. } => &[("enqueue", 0.5), ("dequeue", 0.5)],
         Model::UniqueIds => &[("generate", 1.0)],
+        Model::Custom { .. } => &[],
     };
     shares.iter().map(|(op, w)| (Name::from(*op), *w)).collect()
 }
@@ -308,7 +390,7 @@ fn not_in_model(model: &Model, op: &str) -> String {
     format!(
         "the {} model has no operation {op:?}; its operations are {}",
         model.name(),
-        quoted_list(model.operations())
+        quoted_list(&model.operations())
     )
 }
 
@@ -325,7 +407,7 @@ fn check_ops(
         }
     }
     let mut ops = BTreeMap::new();
-    for &op in model.operations() {
+    for op in model.operations() {
         let Some((_, section)) = raw.ops.iter().find(|(name, _)| name.get_ref() == op) else {
             return Err(cx.span(
                 Some(model_span),
@@ -333,7 +415,7 @@ fn check_ops(
                 format!(
                     "missing section [model.ops.{op}]: the {} model needs one for each of {}",
                     model.name(),
-                    quoted_list(model.operations())
+                    quoted_list(&model.operations())
                 ),
             ));
         };
@@ -378,6 +460,10 @@ fn check_op(
     needs: Needs,
 ) -> Result<HttpOp, WorkloadError> {
     let raw = op.get_ref();
+    let base_url = match &raw.base_url {
+        Some(url) => Some(check_base_url(cx, url, &format!("{field}.base_url"))?),
+        None => None,
+    };
     let method = check_method(cx, &raw.method, &format!("{field}.method"))?;
     let path = check_path_template(cx, &raw.path, &format!("{field}.path"), needs)?;
     let body = match &raw.body {
@@ -406,6 +492,7 @@ fn check_op(
     };
     let extract = check_extract(cx, op, field, needs.extract)?;
     Ok(HttpOp {
+        base_url,
         method,
         path,
         body,
@@ -416,7 +503,11 @@ fn check_op(
     })
 }
 
-fn check_method(cx: &Cx, method: &Spanned<String>, field: &str) -> Result<String, WorkloadError> {
+pub(super) fn check_method(
+    cx: &Cx,
+    method: &Spanned<String>,
+    field: &str,
+) -> Result<String, WorkloadError> {
     let upper = method.get_ref().to_ascii_uppercase();
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if upper.is_empty() || !upper.chars().all(token) {
@@ -568,7 +659,11 @@ const MISSING_VALUE: &str = "missing value = \"/pointer\": the JSON pointer to t
 const MISSING_RECORDS: &str = "missing records = \"/pointer\": the JSON pointer to the list of \
      records in the response (\"\" when the body is the list)";
 
-fn check_pointer(cx: &Cx, pointer: &Spanned<String>, field: &str) -> Result<(), WorkloadError> {
+pub(super) fn check_pointer(
+    cx: &Cx,
+    pointer: &Spanned<String>,
+    field: &str,
+) -> Result<(), WorkloadError> {
     let p = pointer.get_ref();
     if !p.is_empty() && !p.starts_with('/') {
         return Err(cx.at(
@@ -589,6 +684,8 @@ fn check_phases(cx: &Cx, phases: Option<&RawPhases>) -> Result<Phases, WorkloadE
             quiet: DEFAULT_QUIET,
             final_reads: DEFAULT_FINAL_READS,
             drain_limit: DEFAULT_DRAIN_LIMIT,
+            converge_timeout: DEFAULT_CONVERGE_TIMEOUT,
+            poll_interval: DEFAULT_POLL_INTERVAL,
         });
     };
     let quiet = match &raw.quiet {
@@ -603,14 +700,24 @@ fn check_phases(cx: &Cx, phases: Option<&RawPhases>) -> Result<Phases, WorkloadE
         Some(n) => cx.int_in(n, "phases.drain_limit", 1, i64::MAX)?,
         None => i64::try_from(DEFAULT_DRAIN_LIMIT).expect("a small constant"),
     };
+    let converge_timeout = match &raw.converge_timeout {
+        Some(t) => cx.duration(t, "phases.converge_timeout", false)?,
+        None => DEFAULT_CONVERGE_TIMEOUT,
+    };
+    let poll_interval = match &raw.poll_interval {
+        Some(t) => cx.duration(t, "phases.poll_interval", true)?,
+        None => DEFAULT_POLL_INTERVAL,
+    };
     Ok(Phases {
         quiet,
         final_reads: u32::try_from(final_reads).expect("checked to be in 0..=1000"),
         drain_limit: u64::try_from(drain_limit).expect("checked to be positive"),
+        converge_timeout,
+        poll_interval,
     })
 }
 
-fn quoted_list(names: &[&str]) -> String {
+pub(super) fn quoted_list(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
     quoted.join(", ")
 }
@@ -636,7 +743,12 @@ impl Cx<'_> {
         self.span(None, field, message.to_owned())
     }
 
-    fn span(&self, span: Option<Range<usize>>, field: &str, message: String) -> WorkloadError {
+    pub(super) fn span(
+        &self,
+        span: Option<Range<usize>>,
+        field: &str,
+        message: String,
+    ) -> WorkloadError {
         let (line, column) = match span {
             Some(span) => {
                 let (line, column) = line_column(self.text, span.start);
