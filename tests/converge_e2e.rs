@@ -1,9 +1,7 @@
 //! End-to-end: the real `splitbrain` binary against two tiny services this test starts, a
 //! "primary" that stores items and a "replica" that copies the primary every 200 ms (so it
 //! lags, then converges), read as two views with `agree` and `covers` between them.
-//!
-//! The tests that check relations need the relations checker (`checker::relations::{check,
-//! unmet, Writes::from_history}`), which lives on the `relations` branch until it is merged.
+//! tests/relations_e2e.rs does the same against targets/replicas, for every relation kind.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
