@@ -15,11 +15,18 @@ pub enum Model {
     Queue { fifo: bool },
     /// `generate` returns an id that must never have been returned before.
     UniqueIds,
+    /// Jepsen's bank: `transfer` `{from, to, amount}` between accounts, `read` every balance.
+    /// Every ok read must sum to `total` (when `None`, to the sum of the first ok read) and,
+    /// unless `negative_allowed`, show no balance below zero.
+    Bank {
+        total: Option<i64>,
+        negative_allowed: bool,
+    },
 }
 
 impl Model {
     /// Every model name, for error messages.
-    pub const NAMES: &'static [&'static str] = &["set", "counter", "queue", "unique-ids"];
+    pub const NAMES: &'static [&'static str] = &["set", "counter", "queue", "unique-ids", "bank"];
 
     /// The model's name as written in workload files and results.json.
     pub fn name(&self) -> &'static str {
@@ -28,6 +35,7 @@ impl Model {
             Model::Counter => "counter",
             Model::Queue { .. } => "queue",
             Model::UniqueIds => "unique-ids",
+            Model::Bank { .. } => "bank",
         }
     }
 
@@ -40,6 +48,11 @@ impl Model {
             "counter" => Some(Model::Counter),
             "queue" => Some(Model::Queue { fifo: false }),
             "unique-ids" => Some(Model::UniqueIds),
+            // elle-cli's defaults: the total and the accounts come from the first ok read.
+            "bank" => Some(Model::Bank {
+                total: None,
+                negative_allowed: false,
+            }),
             _ => None,
         }
     }
@@ -51,6 +64,7 @@ impl Model {
             Model::Counter => &["add", "read"],
             Model::Queue { .. } => &["enqueue", "dequeue"],
             Model::UniqueIds => &["generate"],
+            Model::Bank { .. } => &["transfer", "read"],
         }
     }
 }
