@@ -47,7 +47,11 @@ fn plan_strategy(accounts: usize) -> impl Strategy<Value = Plan> {
     prop_oneof![read, transfer]
 }
 
-fn bank_strategy() -> impl Strategy<Value = (Vec<i64>, Vec<Plan>, Vec<(u64, u64)>, bool)> {
+/// Initial balances, the planned ops, each op's (before, after) jitter around its effect, and
+/// whether the model is given the total.
+type Bank = (Vec<i64>, Vec<Plan>, Vec<(u64, u64)>, bool);
+
+fn bank_strategy() -> impl Strategy<Value = Bank> {
     (2..6usize)
         .prop_flat_map(|n| {
             (

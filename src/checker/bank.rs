@@ -231,7 +231,7 @@ impl Transfers {
 /// The total every read must sum to, and where it came from.
 struct Expected {
     total: Option<i128>,
-    /// `the model's total` or `the sum of the first ok read (ok at index 1)`.
+    /// `the model's total` or `the sum of the first ok read, ok at index 1`.
     source: String,
 }
 
@@ -247,7 +247,7 @@ impl Expected {
         match reads.iter().find_map(|r| Some((r.sum?, r.ok_index()))) {
             Some((sum, index)) => Expected {
                 total: Some(sum),
-                source: format!("the sum of the first ok read (ok at index {index})"),
+                source: format!("the sum of the first ok read, ok at index {index}"),
             },
             None => Expected {
                 total: None,
@@ -441,13 +441,16 @@ fn the_read(read: &Read) -> String {
 
 fn wrong_total(read: &Read, sum: i128, expected: &Expected, badness: f64) -> Anomaly {
     let total = expected.total.expect("only judged against a known total");
+    let (off, more, money) = match sum > total {
+        true => (sum - total, "more", "created"),
+        false => (total - sum, "less", "destroyed"),
+    };
     let explanation = format!(
-        "{} saw balances {} summing to {sum}, but the bank holds {total} ({}): money was \
-         {} or the read saw part of a transfer [read {}]",
+        "{} saw balances {} summing to {sum}, {off} {more} than the bank holds ({total}, {}): \
+         money was {money}, or the read saw part of a transfer [read {}]",
         the_read(read),
         read.balances_words(),
         expected.source,
-        if sum > total { "created" } else { "destroyed" },
         ended(read.op),
     );
     let mut details = details(read, badness);

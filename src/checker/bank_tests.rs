@@ -58,7 +58,7 @@ fn read_summing_to_more_than_the_total_is_wrong_total() {
     assert!(
         r.anomalies[0]
             .explanation
-            .contains("{0 50, 1 60} summing to 110, but the bank holds 100"),
+            .contains("{0 50, 1 60} summing to 110, 10 more than the bank holds (100, the sum"),
         "{}",
         r.anomalies[0].explanation
     );
