@@ -54,7 +54,7 @@ enum Command {
     Check {
         /// The history file.
         history: PathBuf,
-        /// The model to check against (set, counter, queue, unique-ids); default: the one in
+        /// The model to check against (set, counter, queue, unique-ids, bank); default: the one in
         /// the history's header.
         #[arg(long)]
         model: Option<String>,

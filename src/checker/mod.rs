@@ -1,6 +1,7 @@
 //! Checkers: pure functions from a history to a verdict with witnesses. One module per model;
 //! each follows the Jepsen checker it is named after. Same input, same result, on any machine.
 
+mod bank;
 mod counter;
 mod faults;
 mod intern;
@@ -35,6 +36,10 @@ pub fn check(
         Model::Counter => Some(counter::check(history)?),
         Model::Queue { fifo } => Some(queue::check(history, *fifo)?),
         Model::UniqueIds => Some(unique_ids::check(history)?),
+        Model::Bank {
+            total,
+            negative_allowed,
+        } => Some(bank::check(history, *total, *negative_allowed)?),
         // No model checker of its own: the workload's relations are its checks.
         Model::Custom { .. } => None,
     };

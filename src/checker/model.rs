@@ -15,6 +15,13 @@ pub enum Model {
     Queue { fifo: bool },
     /// `generate` returns an id that must never have been returned before.
     UniqueIds,
+    /// Jepsen's bank: `transfer` `{from, to, amount}` between accounts, `read` every balance.
+    /// Every ok read must sum to `total` (when `None`, to the sum of the first ok read) and,
+    /// unless `negative_allowed`, show no balance below zero.
+    Bank {
+        total: Option<i64>,
+        negative_allowed: bool,
+    },
     /// Writes of the user's own naming (each `{{value}}` a fresh unique integer), with no
     /// model checker of its own: the workload's relations between views are the checks.
     Custom { ops: Vec<String> },
@@ -22,7 +29,8 @@ pub enum Model {
 
 impl Model {
     /// Every model name, for error messages.
-    pub const NAMES: &'static [&'static str] = &["set", "counter", "queue", "unique-ids", "custom"];
+    pub const NAMES: &'static [&'static str] =
+        &["set", "counter", "queue", "unique-ids", "bank", "custom"];
 
     /// The model's name as written in workload files and results.json.
     pub fn name(&self) -> &'static str {
@@ -31,6 +39,7 @@ impl Model {
             Model::Counter => "counter",
             Model::Queue { .. } => "queue",
             Model::UniqueIds => "unique-ids",
+            Model::Bank { .. } => "bank",
             Model::Custom { .. } => "custom",
         }
     }
@@ -45,6 +54,11 @@ impl Model {
             "counter" => Some(Model::Counter),
             "queue" => Some(Model::Queue { fifo: false }),
             "unique-ids" => Some(Model::UniqueIds),
+            // elle-cli's defaults: the total and the accounts come from the first ok read.
+            "bank" => Some(Model::Bank {
+                total: None,
+                negative_allowed: false,
+            }),
             "custom" => Some(Model::Custom { ops: Vec::new() }),
             _ => None,
         }
@@ -57,6 +71,7 @@ impl Model {
             Model::Counter => vec!["add", "read"],
             Model::Queue { .. } => vec!["enqueue", "dequeue"],
             Model::UniqueIds => vec!["generate"],
+            Model::Bank { .. } => vec!["transfer", "read"],
             Model::Custom { ops } => ops.iter().map(String::as_str).collect(),
         }
     }

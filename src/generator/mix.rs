@@ -92,6 +92,7 @@ pub fn final_phase_of(model: &Model) -> Option<FinalPhase> {
     match model {
         Model::Set { .. } | Model::Counter => Some(FinalPhase::Reads("read")),
         Model::Queue { .. } => Some(FinalPhase::Drain("dequeue")),
+        Model::Bank { .. } => Some(FinalPhase::Reads("read")),
         Model::UniqueIds | Model::Custom { .. } => None,
     }
 }

@@ -310,6 +310,13 @@ fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, Wor
             Ok(ValueSpec::Unique)
         }
         (Model::UniqueIds, None) => Ok(ValueSpec::None),
+        // The checker exists (`splitbrain check --model bank`); transfer templates do not yet.
+        (Model::Bank { .. }, None) => Err(cx.at(
+            &raw.kind,
+            "model.kind",
+            "kind = \"bank\" cannot be run from a workload file yet; \
+             `splitbrain check HISTORY --model bank` checks a recorded bank history",
+        )),
     }
 }
 
@@ -381,6 +388,7 @@ fn default_mix(model: &Model) -> Vec<(Name, f64)> {
         Model::Set { .. } | Model::Counter => &[("add", 0.9), ("read", 0.1)],
         Model::Queue { .. } => &[("enqueue", 0.5), ("dequeue", 0.5)],
         Model::UniqueIds => &[("generate", 1.0)],
+        Model::Bank { .. } => &[("transfer", 0.5), ("read", 0.5)],
         Model::Custom { .. } => &[],
     };
     shares.iter().map(|(op, w)| (Name::from(*op), *w)).collect()
