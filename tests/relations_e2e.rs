@@ -473,3 +473,40 @@ final_reads = 2
     assert!(q("p50") >= 250.0 && q("p50") <= 700.0, "{lag}");
     assert!(q("p95") >= 280.0 && q("p99") <= 1200.0, "{lag}");
 }
+
+#[test]
+fn a_view_pointer_that_matches_nothing_is_unknown_naming_the_view_never_a_silent_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let primary = Service::start("primary", &[]);
+    let replica = Service::start("replica", &["--primary", &primary.url]);
+    // The replica's records are at /items, not /data.
+    let text = items_workload(&primary, &replica, "1s").replace(
+        &format!(
+            "[views.replica]\nbase_url = \"{}\"\npath = \"/items\"\nrecords = \"/items\"",
+            replica.url
+        ),
+        &format!(
+            "[views.replica]\nbase_url = \"{}\"\npath = \"/items\"\nrecords = \"/data\"",
+            replica.url
+        ),
+    );
+    assert!(text.contains("records = \"/data\""));
+    let (code, results, output) = run(dir.path(), &text);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(code, 2, "unknown, not valid: {stdout}\n{results:#}");
+    let agree = &results["checkers"]["agree(primary,replica)"];
+    assert_eq!(agree["valid"], "unknown", "{agree:#}");
+    assert!(agree.to_string().contains("replica"), "{agree:#}");
+    // The reads themselves say why, with the pointer and what the service sent.
+    let history = std::fs::read_to_string(dir.path().join("run/history.jsonl")).unwrap();
+    let why = history
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["f"] == "view:replica" && e["type"] == "info")
+        .expect("an info read of the replica view");
+    let error = why["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("/data") && error.contains("items"),
+        "{error}"
+    );
+}
