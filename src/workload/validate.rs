@@ -66,7 +66,7 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
     let model_span = raw.model.span();
     let raw_model = raw.model.into_inner();
     let model = check_kind(cx, &raw_model, model_span.clone())?;
-    let values = check_values(cx, &raw_model, &model)?;
+    let values = check_values(cx, &raw_model, &model, model_span.clone())?;
     let ops = check_ops(cx, &raw_model, &model, model_span.clone())?;
     let views = super::views::check_views(cx, &raw.views)?;
     let mix = normalise(check_mix(cx, &raw_model, &model, &model_span)?, &views);
@@ -238,6 +238,18 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             ),
         )
     };
+    if !matches!(found, Model::Bank { .. })
+        && let Some((name, span)) = bank_option(model)
+    {
+        return Err(cx.span(
+            Some(span),
+            &format!("model.{name}"),
+            format!(
+                "{name} applies only to kind = \"bank\", not {:?}",
+                found.name()
+            ),
+        ));
+    }
     match (&found, &model.fifo, &model.linearizable) {
         (_, Some(fifo), _) if !matches!(found, Model::Queue { .. }) => {
             Err(misplaced(fifo, "fifo", "queue"))
@@ -250,8 +262,27 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             linearizable: flag(lin),
         }),
         (Model::Custom { .. }, _, _) => check_custom_ops(cx, model, span),
+        (Model::Bank { .. }, _, _) => Ok(Model::Bank {
+            total: model.total.as_ref().map(|t| *t.get_ref()),
+            negative_allowed: flag(&model.negative_allowed),
+        }),
         _ => Ok(found),
     }
+}
+
+/// The first bank-only option the model sets, with its span: each is an error elsewhere.
+fn bank_option(model: &RawModel) -> Option<(&'static str, Range<usize>)> {
+    [
+        ("accounts", model.accounts.as_ref().map(Spanned::span)),
+        ("total", model.total.as_ref().map(Spanned::span)),
+        ("max_amount", model.max_amount.as_ref().map(Spanned::span)),
+        (
+            "negative_allowed",
+            model.negative_allowed.as_ref().map(Spanned::span),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(name, span)| Some((name, span?)))
 }
 
 /// `kind = "custom"`: the op names are the `[model.ops.NAME]` sections, each a write.
@@ -281,7 +312,12 @@ fn check_custom_ops(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Mod
     Ok(Model::Custom { ops })
 }
 
-fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, WorkloadError> {
+fn check_values(
+    cx: &Cx,
+    raw: &RawModel,
+    model: &Model,
+    span: Range<usize>,
+) -> Result<ValueSpec, WorkloadError> {
     match (model, &raw.values) {
         (Model::Counter, None) => Ok(ValueSpec::Range { min: 1, max: 1 }),
         (Model::Counter, Some(values)) => {
@@ -310,14 +346,78 @@ fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, Wor
             Ok(ValueSpec::Unique)
         }
         (Model::UniqueIds, None) => Ok(ValueSpec::None),
-        // The checker exists (`splitbrain check --model bank`); transfer templates do not yet.
-        (Model::Bank { .. }, None) => Err(cx.at(
-            &raw.kind,
-            "model.kind",
-            "kind = \"bank\" cannot be run from a workload file yet; \
-             `splitbrain check HISTORY --model bank` checks a recorded bank history",
-        )),
+        (Model::Bank { .. }, None) => check_transfers(cx, raw, span),
     }
+}
+
+/// Transfers move 5 at most unless `max_amount` says otherwise.
+const DEFAULT_MAX_AMOUNT: i64 = 5;
+
+/// A bank's `accounts` (required: at least two, distinct, integers or strings) and
+/// `max_amount` (at least 1).
+fn check_transfers(
+    cx: &Cx,
+    raw: &RawModel,
+    span: Range<usize>,
+) -> Result<ValueSpec, WorkloadError> {
+    let Some(list) = &raw.accounts else {
+        return Err(cx.span(
+            Some(span),
+            "model.accounts",
+            "missing accounts = [0, 1, 2, ...]: kind = \"bank\" needs the ids of the accounts \
+             transfers move money between (integers or strings)"
+                .to_owned(),
+        ));
+    };
+    if list.get_ref().len() < 2 {
+        return Err(cx.at(
+            list,
+            "model.accounts",
+            format!(
+                "expected at least two accounts (a transfer moves money from one to another), \
+                 found {}",
+                list.get_ref().len()
+            ),
+        ));
+    }
+    let mut accounts = Vec::new();
+    // By text: the checker takes 0 and "0" for the same account.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, account) in list.get_ref().iter().enumerate() {
+        let field = format!("model.accounts[{i}]");
+        let (value, text) = match account.get_ref() {
+            toml::Value::Integer(n) => (Value::Int(*n), n.to_string()),
+            toml::Value::String(s) if !s.is_empty() => (Value::from(s.as_str()), s.clone()),
+            other => {
+                return Err(cx.at(
+                    account,
+                    &field,
+                    format!(
+                        "expected an account id, an integer or a non-empty string, found {other}"
+                    ),
+                ));
+            }
+        };
+        if let Some(first) = seen.insert(text.clone(), i) {
+            return Err(cx.at(
+                account,
+                &field,
+                format!(
+                    "account {text} is listed twice (also accounts[{first}]); accounts must be \
+                     distinct (an integer and its decimal string are the same account)"
+                ),
+            ));
+        }
+        accounts.push(value);
+    }
+    let max_amount = match &raw.max_amount {
+        Some(n) => cx.int_in(n, "model.max_amount", 1, i64::MAX)?,
+        None => DEFAULT_MAX_AMOUNT,
+    };
+    Ok(ValueSpec::Transfers {
+        accounts,
+        max_amount,
+    })
 }
 
 fn check_mix(
@@ -441,6 +541,8 @@ fn check_ops(
 struct Needs {
     extract: ExtractKind,
     has_value: bool,
+    /// A bank transfer: `{{from}}`, `{{to}}` and `{{amount}}` have values.
+    transfer: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -448,6 +550,7 @@ enum ExtractKind {
     Nothing,
     Value,
     Records,
+    Balances,
 }
 
 fn needs(model: &Model, op: &str) -> Needs {
@@ -456,9 +559,15 @@ fn needs(model: &Model, op: &str) -> Needs {
         (Model::Counter, "read") => (ExtractKind::Value, false),
         (Model::Queue { .. }, "dequeue") => (ExtractKind::Value, false),
         (Model::UniqueIds, _) => (ExtractKind::Value, false),
+        (Model::Bank { .. }, "read") => (ExtractKind::Balances, false),
         _ => (ExtractKind::Nothing, true),
     };
-    Needs { extract, has_value }
+    let transfer = matches!((model, op), (Model::Bank { .. }, "transfer"));
+    Needs {
+        extract,
+        has_value,
+        transfer,
+    }
 }
 
 fn check_op(
@@ -551,9 +660,15 @@ fn check_body(
 ) -> Result<Template, WorkloadError> {
     let template = Template::parse(body.get_ref()).map_err(|m| cx.at(body, field, m))?;
     check_value_use(cx, body, field, &template, needs)?;
+    let value = if needs.transfer {
+        let entry = |k: &str, v: i64| (Value::from(k), Value::Int(v));
+        Value::Map(vec![entry("from", 0), entry("to", 1), entry("amount", 1)].into())
+    } else {
+        Value::Int(0)
+    };
     let sample = Invocation {
         f: Name::from("sample"),
-        value: Value::Int(0),
+        value,
         process: 0,
         key: Value::from("k"),
     };
@@ -572,7 +687,8 @@ fn check_body(
 }
 
 /// `{{value}}` in an operation that carries no value (a read, a dequeue, a generate) would
-/// always be empty: almost certainly a mistake.
+/// always be empty: almost certainly a mistake. So would `{{from}}`, `{{to}}` or `{{amount}}`
+/// anywhere but in a bank's transfer.
 fn check_value_use(
     cx: &Cx,
     text: &Spanned<String>,
@@ -586,6 +702,19 @@ fn check_value_use(
             field,
             "this operation carries no value, so {{value}} would always be empty; \
              use {{process}} or a literal",
+        ));
+    }
+    if let Some(p) = template.placeholders().find(|p| p.is_transfer_field())
+        && !needs.transfer
+    {
+        return Err(cx.at(
+            text,
+            field,
+            format!(
+                "{{{{{}}}}} is a bank transfer's field: only kind = \"bank\"'s transfer \
+                 operation can use {{{{from}}}}, {{{{to}}}} and {{{{amount}}}}",
+                p.name()
+            ),
         ));
     }
     Ok(())
@@ -624,6 +753,8 @@ fn check_extract(
         ("records", &raw.records),
         ("element", &raw.element),
         ("value", &raw.value),
+        ("account", &raw.account),
+        ("balance", &raw.balance),
     ] {
         if let Some(p) = pointer {
             check_pointer(cx, p, &format!("{field}.{name}"))?;
@@ -632,6 +763,13 @@ fn check_extract(
     let forbid = |name: &str, s: &Spanned<String>, why: &str| {
         Err(cx.at(s, &format!("{field}.{name}"), why.to_owned()))
     };
+    if kind != ExtractKind::Balances {
+        for (name, pointer) in [("account", &raw.account), ("balance", &raw.balance)] {
+            if let Some(s) = pointer {
+                return forbid(name, s, NOT_A_BANK_READ);
+            }
+        }
+    }
     match kind {
         ExtractKind::Nothing => match (&raw.records, &raw.element, &raw.value) {
             (Some(s), _, _) => forbid("records", s, WRITE_EXTRACTS),
@@ -653,7 +791,29 @@ fn check_extract(
             }),
             (None, None) => Err(cx.at(op, field, MISSING_RECORDS.to_owned())),
         },
+        ExtractKind::Balances => check_balances(cx, op, field),
     }
+}
+
+/// A bank read: `records`, `account` and `balance`, all required; no `element` or `value`.
+fn check_balances(cx: &Cx, op: &Spanned<RawOp>, field: &str) -> Result<Extract, WorkloadError> {
+    let raw = op.get_ref();
+    for (name, pointer) in [("element", &raw.element), ("value", &raw.value)] {
+        if let Some(s) = pointer {
+            return Err(cx.at(s, &format!("{field}.{name}"), BALANCES_NOT_VALUE));
+        }
+    }
+    let required = |pointer: &Option<Spanned<String>>, missing: &str| {
+        pointer
+            .as_ref()
+            .map(|p| p.get_ref().clone())
+            .ok_or_else(|| cx.at(op, field, missing.to_owned()))
+    };
+    Ok(Extract::Balances {
+        records: required(&raw.records, MISSING_RECORDS)?,
+        account: required(&raw.account, MISSING_ACCOUNT)?,
+        balance: required(&raw.balance, MISSING_BALANCE)?,
+    })
 }
 
 const WRITE_EXTRACTS: &str =
@@ -664,6 +824,14 @@ const RECORDS_NOT_VALUE: &str =
     "a set read returns a list: use records = \"/pointer\" (and element = \"/pointer\"), not value";
 const MISSING_VALUE: &str = "missing value = \"/pointer\": the JSON pointer to this operation's result in the response \
      (\"\" for the whole body)";
+const NOT_A_BANK_READ: &str = "account and balance are the pointers of a bank's read \
+     (kind = \"bank\", [model.ops.read]); this operation takes neither";
+const BALANCES_NOT_VALUE: &str = "a bank read gives a balance per account: use records, account \
+     and balance pointers, not element or value";
+const MISSING_ACCOUNT: &str = "missing account = \"/pointer\": the JSON pointer to each record's \
+     account id, inside the record (\"/id\" for {\"id\": 0, \"balance\": 100})";
+const MISSING_BALANCE: &str = "missing balance = \"/pointer\": the JSON pointer to each record's \
+     balance, inside the record (\"/balance\" for {\"id\": 0, \"balance\": 100})";
 const MISSING_RECORDS: &str = "missing records = \"/pointer\": the JSON pointer to the list of \
      records in the response (\"\" when the body is the list)";
 
