@@ -661,8 +661,17 @@ fn check_body(
     let template = Template::parse(body.get_ref()).map_err(|m| cx.at(body, field, m))?;
     check_value_use(cx, body, field, &template, needs)?;
     let value = if needs.transfer {
-        let entry = |k: &str, v: i64| (Value::from(k), Value::Int(v));
-        Value::Map(vec![entry("from", 0), entry("to", 1), entry("amount", 1)].into())
+        // String accounts: a quoted "{{from}}" renders as ""a"", not valid JSON, as it must.
+        let entry = |k: &str, v: Value| (Value::from(k), v);
+        let (from, to) = (Value::from("a"), Value::from("b"));
+        Value::Map(
+            vec![
+                entry("from", from),
+                entry("to", to),
+                entry("amount", Value::Int(1)),
+            ]
+            .into(),
+        )
     } else {
         Value::Int(0)
     };
