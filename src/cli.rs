@@ -261,6 +261,13 @@ fn choose_model(
         Model::Set { .. } => Model::Set {
             linearizable: linearizable || header_flag("linearizable"),
         },
+        // A bank run records its total and negative_allowed, so a re-check judges the same.
+        Model::Bank { .. } => Model::Bank {
+            total: header
+                .and_then(|h| h.model_options.get("total"))
+                .and_then(serde_json::Value::as_i64),
+            negative_allowed: header_flag("negative_allowed"),
+        },
         other => other,
     })
 }
@@ -599,6 +606,17 @@ fn header(plan: &Plan) -> Header {
         }
         Model::Set { linearizable: true } => {
             model_options.insert("linearizable".into(), true.into());
+        }
+        Model::Bank {
+            total,
+            negative_allowed,
+        } => {
+            if let Some(total) = total {
+                model_options.insert("total".into(), total.into());
+            }
+            if negative_allowed {
+                model_options.insert("negative_allowed".into(), true.into());
+            }
         }
         _ => {}
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use splitbrain::checker::Model;
+use splitbrain::history::Value;
 use splitbrain::nemesis::proxy::{Direction, Toxic};
 use splitbrain::workload::{Extract, Plan, ValueSpec, WorkloadError};
 
@@ -120,8 +121,7 @@ fn the_examples_cover_every_model_and_queue_is_fifo() {
         .iter()
         .map(|file| Plan::from_file(file).expect("valid").model)
         .collect();
-    // bank is checked from recorded histories only until its workload side lands.
-    for name in Model::NAMES.iter().filter(|n| **n != "bank") {
+    for name in Model::NAMES {
         assert!(
             models.iter().any(|m| m.name() == *name),
             "no example for the {name} model"
@@ -1121,5 +1121,274 @@ fn a_custom_model_needs_relations_and_a_mix() {
     assert_contains(
         &message,
         &["field model.mix", "missing mix", "\"add\", \"pay\""],
+    );
+}
+
+/// A valid bank workload; tests replace one line of it to break one thing.
+const BANK: &str = r#"name = "bank"
+time_limit = "10s"
+concurrency = 4
+
+[target]
+base_url = "http://127.0.0.1:8090"
+
+[model]
+kind = "bank"
+mix = { transfer = 0.8, read = 0.2 }
+accounts = [0, 1, 2, 3, 4]
+total = 500
+max_amount = 5
+negative_allowed = false
+
+[model.ops.transfer]
+method = "POST"
+path = "/transfer"
+body = '{"from": {{from}}, "to": {{to}}, "amount": {{amount}}}'
+ok = [200]
+fail = [409]
+
+[model.ops.read]
+method = "GET"
+path = "/accounts"
+records = "/accounts"
+account = "/id"
+balance = "/balance"
+"#;
+
+/// `BANK` with the line starting `old` replaced by `new`.
+fn bank_with(old: &str, new: &str) -> String {
+    let line = BANK
+        .lines()
+        .find(|line| line.starts_with(old))
+        .unwrap_or_else(|| panic!("BANK has no line starting with {old:?}"));
+    BANK.replacen(line, new, 1)
+}
+
+#[test]
+fn a_bank_workload_validates_into_transfers_balances_and_the_models_options() {
+    let plan = parse(BANK).expect("valid");
+    assert_eq!(
+        plan.model,
+        Model::Bank {
+            total: Some(500),
+            negative_allowed: false
+        }
+    );
+    assert_eq!(
+        plan.values,
+        ValueSpec::Transfers {
+            accounts: (0..5).map(Value::Int).collect(),
+            max_amount: 5
+        }
+    );
+    assert_eq!(
+        plan.ops["read"].extract,
+        Extract::Balances {
+            records: "/accounts".into(),
+            account: "/id".into(),
+            balance: "/balance".into()
+        }
+    );
+    assert_eq!(plan.ops["transfer"].extract, Extract::None);
+    assert_eq!(plan.ops["transfer"].fail.0, [409]);
+    assert_eq!((&*plan.mix[0].0, plan.mix[0].1), ("transfer", 0.8));
+}
+
+#[test]
+fn a_bank_takes_string_accounts_and_defaults_to_the_first_reads_total_and_5_at_most() {
+    let text = bank_with("accounts", r#"accounts = ["alice", "bob"]"#)
+        .replace("total = 500\n", "")
+        .replace("max_amount = 5\n", "")
+        .replace("negative_allowed = false\n", "");
+    let plan = parse(&text).expect("valid");
+    assert_eq!(
+        plan.model,
+        Model::Bank {
+            total: None,
+            negative_allowed: false
+        }
+    );
+    assert_eq!(
+        plan.values,
+        ValueSpec::Transfers {
+            accounts: vec![Value::from("alice"), Value::from("bob")],
+            max_amount: 5
+        }
+    );
+    let allowed = parse(&bank_with("negative_allowed", "negative_allowed = true")).expect("valid");
+    assert_eq!(
+        allowed.model,
+        Model::Bank {
+            total: Some(500),
+            negative_allowed: true
+        }
+    );
+}
+
+#[test]
+fn bank_accounts_are_required_at_least_two_distinct_and_integers_or_strings() {
+    let message = error(&bank_with("accounts", ""));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:",
+            "field model.accounts",
+            "missing accounts",
+        ],
+    );
+    let message = error(&bank_with("accounts", "accounts = [7]"));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:11:12:",
+            "field model.accounts",
+            "at least two",
+            "found 1",
+        ],
+    );
+    let message = error(&bank_with("accounts", r#"accounts = [0, 1, "0"]"#));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:11:19:",
+            "field model.accounts[2]",
+            "account 0 is listed twice (also accounts[0])",
+        ],
+    );
+    let message = error(&bank_with("accounts", "accounts = [0, 1.5]"));
+    assert_contains(
+        &message,
+        &[
+            "field model.accounts[1]",
+            "integer or a non-empty string",
+            "1.5",
+        ],
+    );
+}
+
+#[test]
+fn max_amount_must_be_at_least_1() {
+    let message = error(&bank_with("max_amount", "max_amount = 0"));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:13:14:",
+            "field model.max_amount",
+            "1 or more",
+            "found 0",
+        ],
+    );
+}
+
+#[test]
+fn bank_options_on_another_model_are_refused_naming_bank() {
+    for (line, field) in [
+        ("accounts = [0, 1]", "model.accounts"),
+        ("total = 10", "model.total"),
+        ("max_amount = 2", "model.max_amount"),
+        ("negative_allowed = true", "model.negative_allowed"),
+    ] {
+        let message = error(&with_line(
+            "kind = \"set\"",
+            &format!("kind = \"set\"\n{line}"),
+        ));
+        assert_contains(
+            &message,
+            &[
+                "workloads/test.toml:14:",
+                &format!("field {field}"),
+                "applies only to kind = \"bank\", not \"set\"",
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_bank_read_needs_records_account_and_balance_and_takes_no_element() {
+    let message = error(&bank_with("account = ", ""));
+    assert_contains(
+        &message,
+        &["field model.ops.read", "missing account = \"/pointer\""],
+    );
+    let message = error(&bank_with("balance = ", ""));
+    assert_contains(
+        &message,
+        &["field model.ops.read", "missing balance = \"/pointer\""],
+    );
+    let message = error(&bank_with("records = ", ""));
+    assert_contains(&message, &["field model.ops.read", "missing records"]);
+    let message = error(&bank_with(
+        "balance = ",
+        "balance = \"/balance\"\nelement = \"/x\"",
+    ));
+    assert_contains(
+        &message,
+        &["field model.ops.read.element", "not element or value"],
+    );
+    let message = error(&bank_with("account = ", "account = \"id\""));
+    assert_contains(
+        &message,
+        &["field model.ops.read.account", "JSON pointer", "\"id\""],
+    );
+}
+
+#[test]
+fn account_and_balance_pointers_belong_to_the_bank_read_only() {
+    let message = error(&with_line("element = \"/n\"", "account = \"/id\""));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:28:11:",
+            "field model.ops.read.account",
+            "pointers of a bank's read",
+        ],
+    );
+    let message = error(&bank_with("fail = [409]", "fail = [409]\nbalance = \"/b\""));
+    assert_contains(
+        &message,
+        &[
+            "field model.ops.transfer.balance",
+            "pointers of a bank's read",
+        ],
+    );
+}
+
+#[test]
+fn transfer_placeholders_belong_to_the_bank_transfer_only() {
+    let message = error(&with_line(
+        "body =",
+        "body = '{\"data\": {\"n\": {{value}}, \"from\": {{from}}}}'",
+    ));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:19:8:",
+            "field model.ops.add.body",
+            "{{from}} is a bank transfer's field",
+        ],
+    );
+    let message = error(&bank_with(
+        "path = \"/accounts\"",
+        "path = \"/accounts?n={{amount}}\"",
+    ));
+    assert_contains(
+        &message,
+        &[
+            "field model.ops.read.path",
+            "{{amount}} is a bank transfer's field",
+        ],
+    );
+    let path = bank_with(
+        "path = \"/transfer\"",
+        "path = \"/transfer/{{from}}/{{to}}\"",
+    );
+    assert!(
+        parse(&path).is_ok(),
+        "transfer fields in the transfer's path"
+    );
+    let message = error(&bank_with("body =", "body = '{\"from\": \"{{from}}\"}'"));
+    assert_contains(
+        &message,
+        &["field model.ops.transfer.body", "expected JSON"],
     );
 }

@@ -12,6 +12,10 @@
 //! pointers (`{"records": [{"id": .., FIELD: ..}, ..]}`); a list or an id that is not there
 //! is `info` naming the view, the pointer and the start of the response, never an empty list.
 //!
+//! A bank read (`Extract::Balances`) is the map account → balance of its records; a list,
+//! an account or a balance that is not there is `info` naming the pointer and the start of
+//! the response, never an empty or partial read.
+//!
 //! Header values may hold secrets (`${STAGING_TOKEN}`): they are resolved once, marked
 //! sensitive, and scrubbed from every reason this client writes.
 
@@ -457,7 +461,67 @@ fn extract(how: &Extract, body: &[u8]) -> Completion {
         Extract::Records { records, element } => {
             extract_records(&json, records, element.as_deref())
         }
+        Extract::Balances {
+            records,
+            account,
+            balance,
+        } => match extract_balances(&json, records, account, balance) {
+            Ok(balances) => Completion::Ok(Some(balances)),
+            Err(reason) => Completion::Info(reason),
+        },
     }
+}
+
+/// A bank read's value, the map account → balance (a `null` balance as nil); or why it cannot
+/// be had, naming the pointer and quoting what was there. Accounts are keyed by their text
+/// (`0` → `"0"`, `"a"` → `"a"`), as in elle-cli's JSON histories: a history's JSON object needs
+/// string keys, and the bank checker takes `"0"` and `0` for the same account.
+fn extract_balances(
+    json: &serde_json::Value,
+    records: &str,
+    account: &str,
+    balance: &str,
+) -> Result<Value, String> {
+    let Some(list) = json.pointer(records).and_then(serde_json::Value::as_array) else {
+        let found = match json.pointer(records) {
+            Some(_) => "is not a list",
+            None => "matches nothing",
+        };
+        return Err(format!(
+            "ok status but records pointer {records:?} {found} in the response: {}",
+            excerpt(&json.to_string())
+        ));
+    };
+    let mut balances: Vec<(Value, Value)> = Vec::with_capacity(list.len());
+    for (i, record) in list.iter().enumerate() {
+        let missing = |what: &str, pointer: &str| {
+            format!(
+                "ok status but record {i} of the list at {records:?} has no {what} at pointer \
+                 {pointer:?}: {}",
+                excerpt(&record.to_string())
+            )
+        };
+        let id = match record.pointer(account) {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(id) if id.is_i64() => id.to_string(),
+            _ => return Err(missing("account id (an integer or a string)", account)),
+        };
+        let amount = match record.pointer(balance) {
+            Some(serde_json::Value::Null) => Value::Nil,
+            Some(b) if b.is_i64() => Value::from_json(b),
+            Some(_) => return Err(missing("integer balance", balance)),
+            None => return Err(missing("balance", balance)),
+        };
+        let id = Value::from(id.as_str());
+        if let Some((Value::Str(text), _)) = balances.iter().find(|(seen, _)| seen == &id) {
+            return Err(format!(
+                "ok status but account {text} appears twice in the list at {records:?}: {}",
+                excerpt(&record.to_string())
+            ));
+        }
+        balances.push((id, amount));
+    }
+    Ok(Value::Map(balances.into()))
 }
 
 fn extract_records(json: &serde_json::Value, records: &str, element: Option<&str>) -> Completion {
@@ -496,6 +560,11 @@ fn pointer_name(how: &Extract) -> String {
             records,
             element: Some(element),
         } => format!("JSON pointers {records:?} / {element:?}"),
+        Extract::Balances {
+            records,
+            account,
+            balance,
+        } => format!("JSON pointers {records:?} / {account:?}, {balance:?}"),
     }
 }
 
@@ -602,6 +671,41 @@ mod tests {
         assert!(why.contains("view primary: record 1"), "{why}");
         assert!(why.contains(r#"no id at pointer "/id""#), "{why}");
         assert!(why.contains(r#"{"ident":2}"#), "{why}");
+    }
+
+    fn balances(body: &str) -> Result<Value, String> {
+        let json = serde_json::from_str(body).expect("test bodies are JSON");
+        extract_balances(&json, "/accounts", "/id", "/balance")
+    }
+
+    #[test]
+    fn a_bank_read_is_the_map_of_each_records_account_to_its_balance() {
+        let value =
+            balances(r#"{"accounts": [{"id": 0, "balance": 100}, {"id": "b", "balance": null}]}"#)
+                .expect("extracts");
+        assert_eq!(records(&value), r#"{"0":100,"b":null}"#);
+        assert_eq!(records(&balances(r#"{"accounts": []}"#).unwrap()), "{}");
+    }
+
+    #[test]
+    fn a_bank_read_without_its_list_account_or_balance_is_an_error_naming_the_pointer() {
+        let why = balances(r#"{"acounts": []}"#).expect_err("no list");
+        assert!(
+            why.contains(r#"records pointer "/accounts" matches nothing"#),
+            "{why}"
+        );
+        assert!(why.contains(r#"{"acounts":[]}"#), "{why}");
+        let why = balances(r#"{"accounts": [{"id": 0, "balance": 1}, {"balance": 2}]}"#)
+            .expect_err("no id");
+        assert!(why.contains(r#"record 1 of the list at "/accounts" has no account id (an integer or a string) at pointer "/id""#), "{why}");
+        assert!(why.contains(r#"{"balance":2}"#), "{why}");
+        let why = balances(r#"{"accounts": [{"id": 0, "bal": 1}]}"#).expect_err("no balance");
+        assert!(why.contains(r#"no balance at pointer "/balance""#), "{why}");
+        let why = balances(r#"{"accounts": [{"id": 0, "balance": "1"}]}"#).expect_err("a string");
+        assert!(why.contains("no integer balance"), "{why}");
+        let why = balances(r#"{"accounts": [{"id": 0, "balance": 1}, {"id": "0", "balance": 1}]}"#)
+            .expect_err("twice");
+        assert!(why.contains("account 0 appears twice"), "{why}");
     }
 
     #[test]

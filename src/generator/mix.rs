@@ -74,6 +74,27 @@ impl Generator {
             }
             ValueSpec::Range { min, max } => Value::Int(self.rng.gen_range(min..=max)),
             ValueSpec::None => Value::Nil,
+            ValueSpec::Transfers {
+                ref accounts,
+                max_amount,
+            } => {
+                let from = self.rng.gen_range(0..accounts.len());
+                // Uniform over the others: draw among n - 1 and skip `from`.
+                let mut to = self.rng.gen_range(0..accounts.len() - 1);
+                if to >= from {
+                    to += 1;
+                }
+                let amount = self.rng.gen_range(1..=max_amount);
+                let entry = |k: &str, v: Value| (Value::from(k), v);
+                Value::Map(
+                    vec![
+                        entry("from", accounts[from].clone()),
+                        entry("to", accounts[to].clone()),
+                        entry("amount", Value::Int(amount)),
+                    ]
+                    .into(),
+                )
+            }
         }
     }
 }
@@ -119,6 +140,45 @@ mod tests {
     fn the_same_seed_gives_the_same_operations_and_another_seed_does_not() {
         assert_eq!(first(1000, 7), first(1000, 7));
         assert_ne!(first(1000, 7), first(1000, 8));
+    }
+
+    #[test]
+    fn transfers_move_1_to_max_amount_between_two_different_accounts_uniformly() {
+        let text = include_str!("../../workloads/replicas-bank.toml");
+        let mut plan = Plan::from_toml(text, Path::new("replicas-bank.toml")).expect("valid");
+        plan.seed = 3;
+        let mut g = Generator::new(&plan);
+        let mut pairs = std::collections::BTreeMap::new();
+        let mut amounts = std::collections::BTreeSet::new();
+        for _ in 0..20_000 {
+            let (f, value) = g.next_op();
+            if &*f == "read" {
+                assert!(value.is_nil());
+                continue;
+            }
+            let field = |k: &str| {
+                let Value::Map(entries) = &value else {
+                    panic!("a transfer's value is a map, found {value}")
+                };
+                entries
+                    .iter()
+                    .find(|(key, _)| key.as_str() == Some(k))
+                    .expect("a field")
+                    .1
+                    .clone()
+            };
+            let (from, to) = (
+                field("from").as_int().unwrap(),
+                field("to").as_int().unwrap(),
+            );
+            assert_ne!(from, to);
+            amounts.insert(field("amount").as_int().unwrap());
+            *pairs.entry((from, to)).or_insert(0u32) += 1;
+        }
+        assert_eq!(amounts.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+        // 5 accounts: 20 ordered pairs, each about 1/20 of some 16 000 transfers.
+        assert_eq!(pairs.len(), 20, "{pairs:?}");
+        assert!(pairs.values().all(|n| (600..1000).contains(n)), "{pairs:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The workload file: raw serde types that mirror the TOML exactly, and their validation into a
 //! [`Plan`] with errors that name the file, the line and the field.
 
+mod bank;
 mod env;
 mod error;
 mod nemesis;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::checker::Model;
 use crate::checker::relations::Relation;
-use crate::history::Name;
+use crate::history::{Name, Value};
 
 use super::template::Template;
 
@@ -78,6 +78,13 @@ pub enum ValueSpec {
     Range { min: i64, max: i64 },
     /// No value (`generate`).
     None,
+    /// Bank transfers: `{"from": A, "to": B, "amount": N}` with `A != B` drawn uniformly from
+    /// `accounts` and `N` from `1..=max_amount`.
+    Transfers {
+        /// The account ids, integers or strings, distinct, at least two.
+        accounts: Vec<Value>,
+        max_amount: i64,
+    },
 }
 
 /// One operation's HTTP request template and how to read its response.
@@ -141,6 +148,13 @@ pub enum Extract {
     Records {
         records: String,
         element: Option<String>,
+    },
+    /// A bank read: a list of records at `records`, each giving an account id at `account`
+    /// and its balance at `balance`; the value is the map account → balance.
+    Balances {
+        records: String,
+        account: String,
+        balance: String,
     },
 }
 

@@ -167,6 +167,14 @@ pub struct RawModel {
     pub fifo: Option<Spanned<bool>>,
     pub linearizable: Option<Spanned<bool>>,
     pub values: Option<Spanned<RawValues>>,
+    /// Bank only: the account ids (integers or strings) transfers move money between.
+    pub accounts: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    /// Bank only: the money every read must sum to (default: the first ok read's sum).
+    pub total: Option<Spanned<i64>>,
+    /// Bank only: transfers move 1..=max_amount.
+    pub max_amount: Option<Spanned<i64>>,
+    /// Bank only: a balance below zero is no anomaly.
+    pub negative_allowed: Option<Spanned<bool>>,
     #[serde(default)]
     pub ops: BTreeMap<Spanned<String>, Spanned<RawOp>>,
 }
@@ -194,6 +202,10 @@ pub struct RawOp {
     pub records: Option<Spanned<String>>,
     pub element: Option<Spanned<String>>,
     pub value: Option<Spanned<String>>,
+    /// Bank read only: each record's account id, inside the record.
+    pub account: Option<Spanned<String>>,
+    /// Bank read only: each record's balance, inside the record.
+    pub balance: Option<Spanned<String>>,
 }
 
 /// `[phases]`: what happens after the main phase.

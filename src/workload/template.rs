@@ -1,5 +1,7 @@
 //! Request templates: a path or body with `{{value}}`, `{{key}}` and `{{process}}`
-//! placeholders, parsed once when the workload is validated and filled for every request.
+//! placeholders (and a bank transfer's `{{from}}`, `{{to}}` and `{{amount}}`), parsed once
+//! when the workload is validated and filled for every request. Which op may use which
+//! placeholder is the validation's call, not the parser's.
 //!
 //! A path fills placeholders URL-encoded (integers as digits, strings percent-encoded), a
 //! body fills them as JSON (`3`, `"a"`, `null`), so a body template is written as the JSON
@@ -20,7 +22,7 @@ const PATH_KEEP: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// The placeholder names a template may use, for error messages.
-pub const PLACEHOLDERS: &[&str] = &["value", "key", "process"];
+pub const PLACEHOLDERS: &[&str] = &["value", "key", "process", "from", "to", "amount"];
 
 /// A parsed template.
 #[derive(Clone, Debug)]
@@ -45,6 +47,12 @@ pub enum Placeholder {
     Key,
     /// The worker's process id (`{{process}}`).
     Process,
+    /// A bank transfer's source account (`{{from}}`): the value's `from`.
+    From,
+    /// A bank transfer's destination account (`{{to}}`): the value's `to`.
+    To,
+    /// A bank transfer's amount (`{{amount}}`): the value's `amount`.
+    Amount,
 }
 
 impl Placeholder {
@@ -54,7 +62,18 @@ impl Placeholder {
             Placeholder::Value => "value",
             Placeholder::Key => "key",
             Placeholder::Process => "process",
+            Placeholder::From => "from",
+            Placeholder::To => "to",
+            Placeholder::Amount => "amount",
         }
+    }
+
+    /// A bank transfer's fields, which only its `transfer` op carries.
+    pub fn is_transfer_field(self) -> bool {
+        matches!(
+            self,
+            Placeholder::From | Placeholder::To | Placeholder::Amount
+        )
     }
 
     fn from_name(name: &str) -> Option<Placeholder> {
@@ -62,6 +81,9 @@ impl Placeholder {
             "value" => Some(Placeholder::Value),
             "key" => Some(Placeholder::Key),
             "process" => Some(Placeholder::Process),
+            "from" => Some(Placeholder::From),
+            "to" => Some(Placeholder::To),
+            "amount" => Some(Placeholder::Amount),
             _ => None,
         }
     }
@@ -71,6 +93,9 @@ impl Placeholder {
             Placeholder::Value => inv.value.clone(),
             Placeholder::Key => inv.key.clone(),
             Placeholder::Process => Value::Int(i64::try_from(inv.process).unwrap_or(i64::MAX)),
+            Placeholder::From | Placeholder::To | Placeholder::Amount => {
+                entry(&inv.value, self.name())
+            }
         }
     }
 }
@@ -150,6 +175,17 @@ impl Template {
     }
 }
 
+/// The entry `name` of a map value (a transfer's `{"from", "to", "amount"}`), or nil.
+fn entry(value: &Value, name: &str) -> Value {
+    let Value::Map(entries) = value else {
+        return Value::Nil;
+    };
+    entries
+        .iter()
+        .find(|(k, _)| k.as_str() == Some(name))
+        .map_or(Value::Nil, |(_, v)| v.clone())
+}
+
 /// Where the next placeholder's `{{` starts; in `{{{`, the first brace is literal. Shared
 /// with the nemesis' command templates, which use the same syntax.
 pub(crate) fn find_open(text: &str) -> Option<usize> {
@@ -216,6 +252,27 @@ mod tests {
         let err = Template::parse("/v/{{vlaue}}").unwrap_err();
         assert!(err.contains("{{vlaue}}"), "{err}");
         assert!(err.contains("{{value}}, {{key}}, {{process}}"), "{err}");
+    }
+
+    #[test]
+    fn transfer_fields_fill_from_the_value_as_json_or_url_encoded() {
+        let transfer = Value::Map(
+            vec![
+                (Value::from("from"), Value::from("a b")),
+                (Value::from("to"), Value::Int(1)),
+                (Value::from("amount"), Value::Int(5)),
+            ]
+            .into(),
+        );
+        let t =
+            Template::parse(r#"{"from": {{from}}, "to": {{to}}, "amount": {{amount}}}"#).unwrap();
+        assert_eq!(
+            t.render_json(&inv(transfer.clone())),
+            r#"{"from": "a b", "to": 1, "amount": 5}"#
+        );
+        let t = Template::parse("/t/{{from}}/{{to}}?n={{amount}}").unwrap();
+        assert_eq!(t.render_path(&inv(transfer)), "/t/a%20b/1?n=5");
+        assert_eq!(t.render_path(&inv(Value::Int(3))), "/t//?n=");
     }
 
     #[test]

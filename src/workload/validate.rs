@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use toml::Spanned;
 
+use super::bank::{NOT_A_BANK_READ, bank_option, check_balances, check_transfers};
 use super::env::parse_env_refs;
 use super::error::WorkloadError;
 use super::plan::{
@@ -66,7 +67,7 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
     let model_span = raw.model.span();
     let raw_model = raw.model.into_inner();
     let model = check_kind(cx, &raw_model, model_span.clone())?;
-    let values = check_values(cx, &raw_model, &model)?;
+    let values = check_values(cx, &raw_model, &model, model_span.clone())?;
     let ops = check_ops(cx, &raw_model, &model, model_span.clone())?;
     let views = super::views::check_views(cx, &raw.views)?;
     let mix = normalise(check_mix(cx, &raw_model, &model, &model_span)?, &views);
@@ -238,6 +239,18 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             ),
         )
     };
+    if !matches!(found, Model::Bank { .. })
+        && let Some((name, span)) = bank_option(model)
+    {
+        return Err(cx.span(
+            Some(span),
+            &format!("model.{name}"),
+            format!(
+                "{name} applies only to kind = \"bank\", not {:?}",
+                found.name()
+            ),
+        ));
+    }
     match (&found, &model.fifo, &model.linearizable) {
         (_, Some(fifo), _) if !matches!(found, Model::Queue { .. }) => {
             Err(misplaced(fifo, "fifo", "queue"))
@@ -250,6 +263,10 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             linearizable: flag(lin),
         }),
         (Model::Custom { .. }, _, _) => check_custom_ops(cx, model, span),
+        (Model::Bank { .. }, _, _) => Ok(Model::Bank {
+            total: model.total.as_ref().map(|t| *t.get_ref()),
+            negative_allowed: flag(&model.negative_allowed),
+        }),
         _ => Ok(found),
     }
 }
@@ -281,7 +298,12 @@ fn check_custom_ops(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Mod
     Ok(Model::Custom { ops })
 }
 
-fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, WorkloadError> {
+fn check_values(
+    cx: &Cx,
+    raw: &RawModel,
+    model: &Model,
+    span: Range<usize>,
+) -> Result<ValueSpec, WorkloadError> {
     match (model, &raw.values) {
         (Model::Counter, None) => Ok(ValueSpec::Range { min: 1, max: 1 }),
         (Model::Counter, Some(values)) => {
@@ -310,13 +332,7 @@ fn check_values(cx: &Cx, raw: &RawModel, model: &Model) -> Result<ValueSpec, Wor
             Ok(ValueSpec::Unique)
         }
         (Model::UniqueIds, None) => Ok(ValueSpec::None),
-        // The checker exists (`splitbrain check --model bank`); transfer templates do not yet.
-        (Model::Bank { .. }, None) => Err(cx.at(
-            &raw.kind,
-            "model.kind",
-            "kind = \"bank\" cannot be run from a workload file yet; \
-             `splitbrain check HISTORY --model bank` checks a recorded bank history",
-        )),
+        (Model::Bank { .. }, None) => check_transfers(cx, raw, span),
     }
 }
 
@@ -441,6 +457,8 @@ fn check_ops(
 struct Needs {
     extract: ExtractKind,
     has_value: bool,
+    /// A bank transfer: `{{from}}`, `{{to}}` and `{{amount}}` have values.
+    transfer: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -448,6 +466,7 @@ enum ExtractKind {
     Nothing,
     Value,
     Records,
+    Balances,
 }
 
 fn needs(model: &Model, op: &str) -> Needs {
@@ -456,9 +475,15 @@ fn needs(model: &Model, op: &str) -> Needs {
         (Model::Counter, "read") => (ExtractKind::Value, false),
         (Model::Queue { .. }, "dequeue") => (ExtractKind::Value, false),
         (Model::UniqueIds, _) => (ExtractKind::Value, false),
+        (Model::Bank { .. }, "read") => (ExtractKind::Balances, false),
         _ => (ExtractKind::Nothing, true),
     };
-    Needs { extract, has_value }
+    let transfer = matches!((model, op), (Model::Bank { .. }, "transfer"));
+    Needs {
+        extract,
+        has_value,
+        transfer,
+    }
 }
 
 fn check_op(
@@ -551,9 +576,24 @@ fn check_body(
 ) -> Result<Template, WorkloadError> {
     let template = Template::parse(body.get_ref()).map_err(|m| cx.at(body, field, m))?;
     check_value_use(cx, body, field, &template, needs)?;
+    let value = if needs.transfer {
+        // String accounts: a quoted "{{from}}" renders as ""a"", not valid JSON, as it must.
+        let entry = |k: &str, v: Value| (Value::from(k), v);
+        let (from, to) = (Value::from("a"), Value::from("b"));
+        Value::Map(
+            vec![
+                entry("from", from),
+                entry("to", to),
+                entry("amount", Value::Int(1)),
+            ]
+            .into(),
+        )
+    } else {
+        Value::Int(0)
+    };
     let sample = Invocation {
         f: Name::from("sample"),
-        value: Value::Int(0),
+        value,
         process: 0,
         key: Value::from("k"),
     };
@@ -572,7 +612,8 @@ fn check_body(
 }
 
 /// `{{value}}` in an operation that carries no value (a read, a dequeue, a generate) would
-/// always be empty: almost certainly a mistake.
+/// always be empty: almost certainly a mistake. So would `{{from}}`, `{{to}}` or `{{amount}}`
+/// anywhere but in a bank's transfer.
 fn check_value_use(
     cx: &Cx,
     text: &Spanned<String>,
@@ -586,6 +627,19 @@ fn check_value_use(
             field,
             "this operation carries no value, so {{value}} would always be empty; \
              use {{process}} or a literal",
+        ));
+    }
+    if let Some(p) = template.placeholders().find(|p| p.is_transfer_field())
+        && !needs.transfer
+    {
+        return Err(cx.at(
+            text,
+            field,
+            format!(
+                "{{{{{}}}}} is a bank transfer's field: only kind = \"bank\"'s transfer \
+                 operation can use {{{{from}}}}, {{{{to}}}} and {{{{amount}}}}",
+                p.name()
+            ),
         ));
     }
     Ok(())
@@ -624,6 +678,8 @@ fn check_extract(
         ("records", &raw.records),
         ("element", &raw.element),
         ("value", &raw.value),
+        ("account", &raw.account),
+        ("balance", &raw.balance),
     ] {
         if let Some(p) = pointer {
             check_pointer(cx, p, &format!("{field}.{name}"))?;
@@ -632,6 +688,13 @@ fn check_extract(
     let forbid = |name: &str, s: &Spanned<String>, why: &str| {
         Err(cx.at(s, &format!("{field}.{name}"), why.to_owned()))
     };
+    if kind != ExtractKind::Balances {
+        for (name, pointer) in [("account", &raw.account), ("balance", &raw.balance)] {
+            if let Some(s) = pointer {
+                return forbid(name, s, NOT_A_BANK_READ);
+            }
+        }
+    }
     match kind {
         ExtractKind::Nothing => match (&raw.records, &raw.element, &raw.value) {
             (Some(s), _, _) => forbid("records", s, WRITE_EXTRACTS),
@@ -653,6 +716,7 @@ fn check_extract(
             }),
             (None, None) => Err(cx.at(op, field, MISSING_RECORDS.to_owned())),
         },
+        ExtractKind::Balances => check_balances(cx, op, field),
     }
 }
 
@@ -664,7 +728,7 @@ const RECORDS_NOT_VALUE: &str =
     "a set read returns a list: use records = \"/pointer\" (and element = \"/pointer\"), not value";
 const MISSING_VALUE: &str = "missing value = \"/pointer\": the JSON pointer to this operation's result in the response \
      (\"\" for the whole body)";
-const MISSING_RECORDS: &str = "missing records = \"/pointer\": the JSON pointer to the list of \
+pub(super) const MISSING_RECORDS: &str = "missing records = \"/pointer\": the JSON pointer to the list of \
      records in the response (\"\" when the body is the list)";
 
 pub(super) fn check_pointer(
@@ -814,7 +878,7 @@ impl Cx<'_> {
         Ok(parsed)
     }
 
-    fn int_in(
+    pub(super) fn int_in(
         &self,
         n: &Spanned<i64>,
         field: &str,

@@ -6,9 +6,10 @@ use std::time::Duration;
 use crate::bugs::{Bugs, Role};
 use crate::replica;
 
-pub const USAGE: &str = "usage: replicas primary [--listen ADDR] [--stock SKU=N,...] [--bugs SPEC]\n       \
+pub const USAGE: &str = "usage: replicas primary [--listen ADDR] [--stock SKU=N,...] [--accounts N] [--balance B] [--bugs SPEC]\n       \
      replicas replica [--listen ADDR] --primary URL [--poll 200ms] [--bugs SPEC]\n\
-     bugs (or REPLICAS_BUGS): drop-every=N, lag=MS, double-capture-every=N, racy-stock";
+     bugs (or REPLICAS_BUGS): drop-every=N, lag=MS, double-capture-every=N, racy-stock, \
+     racy-transfer, no-funds-check";
 
 /// What to run.
 #[derive(Debug)]
@@ -16,6 +17,9 @@ pub enum Command {
     Primary {
         listen: String,
         stock: Vec<(String, i64)>,
+        /// The bank's accounts `0..accounts`, each starting with `balance`.
+        accounts: i64,
+        balance: i64,
         bugs: Bugs,
     },
     Replica {
@@ -67,6 +71,7 @@ impl Command {
             Role::Replica => "127.0.0.1:8081".to_owned(),
         };
         let (mut stock, mut primary, mut poll) = (None, None, None);
+        let (mut accounts, mut balance) = (5, 100);
         let mut bugs = env_bugs.unwrap_or_default();
         while let Some(flag) = args.next() {
             let value = args
@@ -76,6 +81,8 @@ impl Command {
                 (_, "--listen") => listen = value,
                 (_, "--bugs") => bugs = value,
                 (Role::Primary, "--stock") => stock = Some(parse_stock(&value)?),
+                (Role::Primary, "--accounts") => accounts = whole(&flag, &value, 2)?,
+                (Role::Primary, "--balance") => balance = whole(&flag, &value, 0)?,
                 (Role::Replica, "--primary") => primary = Some(value),
                 (Role::Replica, "--poll") => poll = Some(parse_poll(&value)?),
                 _ => return Err(format!("unknown flag {flag:?} for the {role}")),
@@ -86,6 +93,8 @@ impl Command {
             Role::Primary => Command::Primary {
                 listen,
                 stock: stock.unwrap_or_else(|| vec![("a".to_owned(), 100)]),
+                accounts,
+                balance,
                 bugs,
             },
             Role::Replica => Command::Replica {
@@ -120,6 +129,17 @@ fn parse_stock(spec: &str) -> Result<Vec<(String, i64)>, String> {
         stock.push((sku.to_owned(), n));
     }
     Ok(stock)
+}
+
+/// A whole number of at least `min` (at most a million: this is a test service).
+fn whole(flag: &str, value: &str, min: i64) -> Result<i64, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| (min..=1_000_000).contains(n))
+        .ok_or_else(|| {
+            format!("{flag}: expected a whole number from {min} to 1000000, found {value:?}")
+        })
 }
 
 /// `200ms` or `2s`, at least 1 ms.
@@ -181,6 +201,13 @@ mod tests {
             panic!("not a primary");
         };
         assert_eq!(stock, vec![("a".to_owned(), 100), ("b".to_owned(), 50)]);
+        let Command::Primary {
+            accounts, balance, ..
+        } = parse("primary --accounts 3 --balance 7").unwrap()
+        else {
+            panic!("not a primary");
+        };
+        assert_eq!((accounts, balance), (3, 7));
     }
 
     #[test]
@@ -193,6 +220,9 @@ mod tests {
         assert!(err("primary --stock a=1,a=2").contains("given twice"));
         assert!(err("primary --stock a=-1").contains("whole number"));
         assert!(err("primary --bugs lag=x").contains("lag"));
+        assert!(err("primary --accounts 1").contains("--accounts"));
+        assert!(err("primary --balance -5").contains("--balance"));
+        assert!(err("replica --primary x --accounts 3").contains("unknown flag"));
         assert!(err("secondary").contains("unknown role"));
     }
 }

@@ -21,10 +21,21 @@ pub struct Bugs {
     /// lose updates of `reserved` and pass the availability check together. Expect
     /// `wrong-total` and, when stock runs out, `negative`.
     pub racy_stock: bool,
+    /// Primary: `/transfer` debits, releases the lock for 1 ms, then credits, so a read in
+    /// between sees the money in neither account. Expect the bank's `wrong-total`.
+    pub racy_transfer: bool,
+    /// Primary: `/transfer` never refuses for insufficient funds, so balances go below zero.
+    /// Expect the bank's `negative`.
+    pub no_funds_check: bool,
 }
 
 /// The switches a primary acts on, and those a replica acts on.
-const PRIMARY: &[&str] = &["double-capture-every", "racy-stock"];
+const PRIMARY: &[&str] = &[
+    "double-capture-every",
+    "racy-stock",
+    "racy-transfer",
+    "no-funds-check",
+];
 const REPLICA: &[&str] = &["drop-every", "lag"];
 
 impl Bugs {
@@ -51,20 +62,24 @@ impl Bugs {
             Some((name, value)) => (name.trim(), Some(value.trim())),
             None => (part, None),
         };
+        let flag = |on: &mut bool| match value {
+            None => {
+                *on = true;
+                Ok(())
+            }
+            Some(v) => Err(format!("bug switch {name} takes no value, found {v:?}")),
+        };
         match name {
-            "racy-stock" => match value {
-                None => self.racy_stock = true,
-                Some(v) => {
-                    return Err(format!("bug switch racy-stock takes no value, found {v:?}"));
-                }
-            },
+            "racy-stock" => flag(&mut self.racy_stock)?,
+            "racy-transfer" => flag(&mut self.racy_transfer)?,
+            "no-funds-check" => flag(&mut self.no_funds_check)?,
             "drop-every" => self.drop_every = number(name, value)?,
             "lag" => self.lag_ms = number(name, value)?,
             "double-capture-every" => self.double_capture_every = number(name, value)?,
             _ => {
                 return Err(format!(
                     "unknown bug switch {name:?}: expected drop-every=N, lag=MS, \
-                     double-capture-every=N or racy-stock"
+                     double-capture-every=N, racy-stock, racy-transfer or no-funds-check"
                 ));
             }
         }
@@ -82,8 +97,14 @@ impl Bugs {
         every("drop-every", self.drop_every);
         every("lag", self.lag_ms);
         every("double-capture-every", self.double_capture_every);
-        if self.racy_stock {
-            on.push(("racy-stock", "racy-stock".to_owned()));
+        for (name, is_on) in [
+            ("racy-stock", self.racy_stock),
+            ("racy-transfer", self.racy_transfer),
+            ("no-funds-check", self.no_funds_check),
+        ] {
+            if is_on {
+                on.push((name, name.to_owned()));
+            }
         }
         on
     }
@@ -143,14 +164,19 @@ mod tests {
 
     #[test]
     fn parses_every_switch() {
-        let bugs = Bugs::parse("drop-every=5, lag=300,double-capture-every=2,racy-stock").unwrap();
+        let bugs = Bugs::parse(
+            "drop-every=5, lag=300,double-capture-every=2,racy-stock,racy-transfer,no-funds-check",
+        )
+        .unwrap();
         assert_eq!(
             bugs,
             Bugs {
                 drop_every: 5,
                 lag_ms: 300,
                 double_capture_every: 2,
-                racy_stock: true
+                racy_stock: true,
+                racy_transfer: true,
+                no_funds_check: true,
             }
         );
         assert_eq!(Bugs::parse("").unwrap(), Bugs::default());
@@ -163,6 +189,7 @@ mod tests {
         assert!(err("lag=soon").contains("lag: expected a whole number, found \"soon\""));
         assert!(err("drop-every").contains("drop-every: expected drop-every=N"));
         assert!(err("racy-stock=1").contains("racy-stock takes no value"));
+        assert!(err("no-funds-check=yes").contains("no-funds-check takes no value"));
         let both = err("lag=x,racy-stock,dorp-every=2");
         assert!(
             both.contains("\"x\"") && both.contains("\"dorp-every\""),

@@ -44,10 +44,17 @@ async fn main() -> ExitCode {
         .map_or_else(|_| command.listen().to_owned(), |a| a.to_string());
     let described = command.bugs().describe(role);
     let served = match command {
-        Command::Primary { stock, bugs, .. } => {
+        Command::Primary {
+            stock,
+            accounts,
+            balance,
+            bugs,
+            ..
+        } => {
             eprintln!("replicas primary listening on {addr}, bugs: {described}");
+            let bank = (accounts, balance);
             tokio::select! {
-                r = axum::serve(listener, primary::app(bugs, stock)) => r,
+                r = axum::serve(listener, primary::app(bugs, stock, bank)) => r,
                 () = shutdown.wait() => Ok(()),
             }
         }

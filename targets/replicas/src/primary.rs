@@ -1,6 +1,6 @@
 //! The primary: the write model. It takes items (and records each new one as a change for the
-//! replicas), orders with their payments, and stock reservations ([`crate::stock`]). The
-//! `double-capture-every` switch lives here.
+//! replicas), orders with their payments, stock reservations ([`crate::stock`]) and bank
+//! transfers ([`crate::bank`]). The `double-capture-every` switch lives here.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use crate::bank::{self, Bank};
 use crate::bugs::Bugs;
 use crate::change::{Change, Changes, now_ms};
 use crate::stock::{self, Stock};
@@ -53,9 +54,17 @@ struct Primary {
 
 type S = State<Arc<Primary>>;
 
-/// The primary's routes (see the README in this folder); `stock` is the initial stock per sku.
-pub fn app(bugs: Bugs, stock: Vec<(String, i64)>) -> Router {
+/// The primary's routes (see the README in this folder); `stock` is the initial stock per sku,
+/// `bank` the number of accounts and each one's initial balance.
+pub fn app(bugs: Bugs, stock: Vec<(String, i64)>, bank: (i64, i64)) -> Router {
     let stock_routes = stock::routes(Stock::new(stock, bugs.racy_stock));
+    let (accounts, balance) = bank;
+    let bank_routes = bank::routes(Bank::new(
+        accounts,
+        balance,
+        bugs.racy_transfer,
+        bugs.no_funds_check,
+    ));
     let primary = Arc::new(Primary {
         bugs,
         data: Mutex::new(Data::default()),
@@ -68,6 +77,7 @@ pub fn app(bugs: Bugs, stock: Vec<(String, i64)>) -> Router {
         .route("/payments", get(read_payments))
         .with_state(primary)
         .merge(stock_routes)
+        .merge(bank_routes)
 }
 
 #[derive(Deserialize)]

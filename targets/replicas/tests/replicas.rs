@@ -355,6 +355,145 @@ async fn racy_stock_loses_reservations_and_oversells_under_concurrent_reserves()
     );
 }
 
+/// The transfers `(from, to, amount)`, all at once; their statuses.
+async fn transfer_concurrently(primary: &str, moves: &[(i64, i64, i64)]) -> Vec<u16> {
+    let c = client();
+    let tasks: Vec<_> = moves
+        .iter()
+        .map(|&(from, to, amount)| {
+            let (c, url) = (c.clone(), format!("{primary}/transfer"));
+            let body = json!({"from": from, "to": to, "amount": amount});
+            tokio::spawn(async move { post(&c, &url, body).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("a transfer task panicked"));
+    }
+    statuses
+}
+
+/// The balances in `{"accounts":[{"id":N,"balance":B},...]}`, by account.
+async fn balances(primary: &str) -> BTreeMap<i64, i64> {
+    let accounts = get(&client(), &format!("{primary}/accounts")).await;
+    accounts["accounts"]
+        .as_array()
+        .expect("accounts is a list")
+        .iter()
+        .map(|a| {
+            let field = |f: &str| a[f].as_i64().expect("an integer");
+            (field("id"), field("balance"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_without_bugs_conserve_the_money_and_refuse_overdrafts() {
+    let mut procs = Procs::default();
+    let primary = procs.primary(&["--accounts", "3", "--balance", "10"]);
+    assert_eq!(
+        balances(&primary).await,
+        BTreeMap::from([(0, 10), (1, 10), (2, 10)])
+    );
+    // 0 → 1 and 1 → 2 racing, 30 times each: whatever passes, the money stays 30.
+    let moves: Vec<(i64, i64, i64)> = (0..60).map(|i| (i % 2, i % 2 + 1, 1)).collect();
+    let statuses = transfer_concurrently(&primary, &moves).await;
+    assert!(
+        statuses.iter().all(|s| [200, 409].contains(s)),
+        "{statuses:?}"
+    );
+    let after = balances(&primary).await;
+    assert_eq!(after.values().sum::<i64>(), 30, "{after:?}");
+    assert!(after.values().all(|b| *b >= 0), "{after:?}");
+    assert_eq!(
+        after[&0], 0,
+        "account 0 gave all it had and then 409s: {after:?}"
+    );
+
+    let c = client();
+    let url = format!("{primary}/transfer");
+    let (status, body) = post(&c, &url, json!({"from": 0, "to": 1, "amount": 1})).await;
+    assert_eq!(
+        (status, body),
+        (409, json!({"error": "insufficient funds"}))
+    );
+    let (status, body) = post(&c, &url, json!({"from": 2, "to": 0, "amount": 1})).await;
+    assert_eq!((status, body), (200, json!({"ok": true})));
+    assert_eq!(
+        post(&c, &url, json!({"from": 0, "to": 9, "amount": 1}))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(post(&c, &url, json!({"from": 0, "to": 1})).await.0, 400);
+    assert_eq!(
+        post(&c, &url, json!({"from": 0, "to": 1, "amount": 0}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        post(&c, &url, json!({"from": 1, "to": 1, "amount": 1}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(balances(&primary).await.values().sum::<i64>(), 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racy_transfer_leaves_money_in_no_account_while_a_read_looks() {
+    let mut procs = Procs::default();
+    let primary = procs.primary(&["--bugs", "racy-transfer"]);
+    // Four clients, 50 transfers each, one after another: about 50 ms of transfers.
+    let clients: Vec<_> = (0..4)
+        .map(|k| {
+            let primary = primary.clone();
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for i in 0..50 {
+                    let one = ((i + k) % 5, (i + k + 1) % 5, 1);
+                    statuses.extend(transfer_concurrently(&primary, &[one]).await);
+                }
+                statuses
+            })
+        })
+        .collect();
+    // Reads meanwhile: some land in a 1 ms window where a debit has no credit yet.
+    let mut totals = Vec::new();
+    while !clients.iter().all(|c| c.is_finished()) {
+        totals.push(balances(&primary).await.values().sum::<i64>());
+    }
+    for client in clients {
+        let statuses = client.await.expect("a transfer client panicked");
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    }
+    assert!(
+        totals.iter().any(|t| *t < 500),
+        "no read saw money missing: {totals:?}"
+    );
+    assert!(totals.iter().all(|t| *t <= 500), "{totals:?}");
+    // Every transfer credits in the end: the money is back once they are done.
+    assert_eq!(balances(&primary).await.values().sum::<i64>(), 500);
+}
+
+#[tokio::test]
+async fn no_funds_check_lets_an_account_overdraw() {
+    let mut procs = Procs::default();
+    let primary = procs.primary(&["--balance", "3", "--bugs", "no-funds-check"]);
+    let c = client();
+    let (status, _) = post(
+        &c,
+        &format!("{primary}/transfer"),
+        json!({"from": 4, "to": 0, "amount": 5}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let after = balances(&primary).await;
+    assert_eq!(after[&4], -2);
+    assert_eq!(after.values().sum::<i64>(), 15);
+}
+
 #[test]
 fn unknown_bug_switches_exit_2_with_one_line_naming_them() {
     for (bugs, named) in [("drop-evry=5", "drop-evry"), ("lag=soon", "soon")] {
