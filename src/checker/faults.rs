@@ -31,7 +31,11 @@ pub fn annotate_faults(history: &History, results: &mut Results) {
     }
     for checker in results.checkers.values_mut() {
         for anomaly in &mut checker.anomalies {
-            let Some((from, to)) = span(history, &anomaly.ops) else {
+            let witnesses = anomaly
+                .window
+                .as_ref()
+                .map_or(anomaly.ops.as_slice(), |w| &w[..]);
+            let Some((from, to)) = span(history, witnesses) else {
                 continue;
             };
             anomaly.faults = windows
@@ -188,6 +192,7 @@ mod tests {
             explanation: String::new(),
             faults: Vec::new(),
             details: serde_json::Value::Null,
+            window: None,
         };
         let result = CheckerResult {
             valid: Verdict::Invalid,
@@ -203,6 +208,41 @@ mod tests {
         let mut results = results_with_anomaly(ops);
         annotate_faults(&history(script), &mut results);
         results.checkers["set"].anomalies[0].faults.clone()
+    }
+
+    #[test]
+    fn an_anomaly_with_a_window_names_only_the_faults_inside_it() {
+        // Ops 0-1 at 1 s, ops 2-3 at 2 s, a pause from 3 s to 4 s, ops 6-7 at 5 s.
+        let script = format!(
+            "{} 0 i add 1
+             {} 0 ok add 1
+             {} 1 i read nil
+             {} 1 ok read [1]
+             {} n info start-pause n1
+             {} n info stop-pause
+             {} 2 i read nil
+             {} 2 ok read []",
+            S,
+            S + 1,
+            2 * S,
+            2 * S + 1,
+            3 * S,
+            4 * S,
+            5 * S,
+            5 * S + 1
+        );
+        let mut results = results_with_anomaly(vec![0, 1, 2, 3, 6, 7]);
+        let anomaly = &mut results.checkers.get_mut("set").unwrap().anomalies[0];
+        anomaly.window = Some([0, 2]);
+        annotate_faults(&history(&script), &mut results);
+        assert!(results.checkers["set"].anomalies[0].faults.is_empty());
+        let mut results = results_with_anomaly(vec![0, 1, 2, 3, 6, 7]);
+        results.checkers.get_mut("set").unwrap().anomalies[0].window = Some([2, 6]);
+        annotate_faults(&history(&script), &mut results);
+        assert_eq!(
+            results.checkers["set"].anomalies[0].faults,
+            ["pause n1 from 3.0 s to 4.0 s"]
+        );
     }
 
     #[test]

@@ -71,6 +71,11 @@ pub struct Anomaly {
     /// Structured witness data (the element, the reads, the bounds) for the report.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub details: serde_json::Value,
+    /// When the anomaly happened between two of its witnesses rather than over all of them
+    /// (a lost element vanished between the last read that saw it and the first that did
+    /// not): those two history indexes. The faults named are the ones active in this window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<[u64; 2]>,
 }
 
 /// What one checker decided.

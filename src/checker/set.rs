@@ -379,7 +379,15 @@ impl<'h> Judge<'_, 'h> {
             let witnesses = std::iter::once(known)
                 .chain(last_present)
                 .chain(shown.copied());
-            anomaly("lost", witnesses, explanation, details)
+            // It vanished after it was last known present and before the first read of the
+            // final run of reads without it: the faults that matter are those in between.
+            let last_known = match last_present {
+                Some(read) if read.invoke > known.invoke => read,
+                _ => known,
+            };
+            let mut lost = anomaly("lost", witnesses, explanation, details);
+            lost.window = Some([last_known.invoke, absent[0].invoke]);
+            lost
         });
     }
 

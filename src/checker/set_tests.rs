@@ -31,6 +31,8 @@ fn element_missing_from_the_last_reads_after_its_add_is_lost() {
                  70 1 ok read [2]");
     assert_eq!(r.valid, Verdict::Invalid);
     assert_eq!(witnesses(&r), [("lost", vec![0, 1, 4, 5, 6, 7])]);
+    // It vanished between the read that last saw it and the first that did not.
+    assert_eq!(r.anomalies[0].window, Some([4, 6]));
     assert_eq!(r.anomalies[0].details["element"], 1);
     assert_eq!((r.counts["lost"], r.counts["stable"]), (1, 1));
     assert!(
@@ -61,6 +63,7 @@ fn element_observed_by_a_read_and_then_missing_is_lost_even_if_its_add_was_info(
                  18 1 ok read []
                  20 0 info add 1");
     assert_eq!(witnesses(&r), [("lost", vec![1, 2, 3, 4])]);
+    assert_eq!(r.anomalies[0].window, Some([1, 3]));
 }
 
 #[test]

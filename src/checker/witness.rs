@@ -115,6 +115,7 @@ pub fn anomaly<'a>(
         explanation,
         faults: Vec::new(),
         details,
+        window: None,
     }
 }
 
