@@ -8,10 +8,11 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::cx::Cx;
 use super::error::WorkloadError;
 use super::plan::{Extract, ValueSpec};
 use super::raw::{RawModel, RawOp};
-use super::validate::{Cx, MISSING_RECORDS};
+use super::validate::MISSING_RECORDS;
 use crate::history::Value;
 
 /// The first bank-only option the model sets, with its span: each is an error elsewhere.

@@ -2,6 +2,7 @@
 //! [`Plan`] with errors that name the file, the line and the field.
 
 mod bank;
+mod cx;
 mod env;
 mod error;
 mod nemesis;

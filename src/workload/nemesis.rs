@@ -18,9 +18,9 @@ use crate::nemesis::{
 };
 
 use super::WorkloadError;
+use super::cx::Cx;
 use super::proxies::{check_proxies, check_slow};
 use super::raw::{RawHook, RawNemesis, RawNode, RawStep};
-use super::validate::Cx;
 
 /// Jepsen's default pause between faults, and splitbrain's default fault length.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);

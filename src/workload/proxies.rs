@@ -11,8 +11,8 @@ use crate::nemesis::proxy::{Direction, Toxic};
 use crate::nemesis::{DEFAULT_SLOW, ProxySpec};
 
 use super::WorkloadError;
+use super::cx::Cx;
 use super::raw::{RawProxy, RawSlow};
-use super::validate::Cx;
 
 /// Where a value is in the file.
 type Span = std::ops::Range<usize>;

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use toml::Spanned;
 
 use super::bank::{NOT_A_BANK_READ, bank_option, check_balances, check_transfers};
+use super::cx::Cx;
 use super::env::parse_env_refs;
 use super::error::WorkloadError;
 use super::plan::{
@@ -47,7 +48,7 @@ impl Plan {
     /// [`Plan::source`]. Without a `seed`, one is derived from the clock (the runner records
     /// it in the history header, so the run can still be repeated).
     pub fn from_toml(text: &str, path: &Path) -> Result<Plan, WorkloadError> {
-        let cx = Cx { path, text };
+        let cx = Cx::new(path, text);
         let raw: RawWorkload = toml::from_str(text).map_err(|e| cx.syntax(&e))?;
         let source = Source {
             path: path.to_owned(),
@@ -792,180 +793,4 @@ fn check_phases(cx: &Cx, phases: Option<&RawPhases>) -> Result<Phases, WorkloadE
 pub(super) fn quoted_list(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
     quoted.join(", ")
-}
-
-/// The file being validated, to turn spans into line and column.
-pub(super) struct Cx<'a> {
-    path: &'a Path,
-    text: &'a str,
-}
-
-impl Cx<'_> {
-    pub(super) fn at<T>(
-        &self,
-        value: &Spanned<T>,
-        field: &str,
-        message: impl Into<String>,
-    ) -> WorkloadError {
-        self.span(Some(value.span()), field, message.into())
-    }
-
-    /// An error naming a field that is not in the file (a default that does not fit).
-    pub(super) fn plain(&self, field: &str, message: &str) -> WorkloadError {
-        self.span(None, field, message.to_owned())
-    }
-
-    pub(super) fn span(
-        &self,
-        span: Option<Range<usize>>,
-        field: &str,
-        message: String,
-    ) -> WorkloadError {
-        let (line, column) = match span {
-            Some(span) => {
-                let (line, column) = line_column(self.text, span.start);
-                (Some(line), Some(column))
-            }
-            None => (None, None),
-        };
-        WorkloadError::Invalid {
-            path: self.path.to_owned(),
-            line,
-            column,
-            field: field.to_owned(),
-            message,
-        }
-    }
-
-    /// A TOML syntax or shape error (unknown field, wrong type, missing field).
-    fn syntax(&self, e: &toml::de::Error) -> WorkloadError {
-        let message = e
-            .message()
-            .trim_end()
-            .replace('\n', " ")
-            .replace("expected i64", "expected an integer")
-            .replace("expected u64", "expected an integer of 0 or more")
-            .replace("expected f64", "expected a number")
-            .replace("expected a sequence", "expected a list");
-        let field = e
-            .span()
-            .map(|span| field_at(self.text, span.start))
-            .unwrap_or_default();
-        self.span(e.span(), &field, message)
-    }
-
-    pub(super) fn duration(
-        &self,
-        text: &Spanned<String>,
-        field: &str,
-        zero_ok: bool,
-    ) -> Result<Duration, WorkloadError> {
-        let found = text.get_ref();
-        let parsed = humantime::parse_duration(found).map_err(|e| {
-            self.at(
-                text,
-                field,
-                format!("expected a duration like \"2s\", \"500ms\" or \"1m 30s\", found {found:?} ({e})"),
-            )
-        })?;
-        if parsed.is_zero() && !zero_ok {
-            return Err(self.at(
-                text,
-                field,
-                format!("expected a duration above 0, found {found:?}"),
-            ));
-        }
-        Ok(parsed)
-    }
-
-    pub(super) fn int_in(
-        &self,
-        n: &Spanned<i64>,
-        field: &str,
-        min: i64,
-        max: i64,
-    ) -> Result<i64, WorkloadError> {
-        let value = *n.get_ref();
-        if !(min..=max).contains(&value) {
-            let range = if max == i64::MAX {
-                format!("of {min} or more")
-            } else {
-                format!("from {min} to {max}")
-            };
-            return Err(self.at(
-                n,
-                field,
-                format!("expected a whole number {range}, found {value}"),
-            ));
-        }
-        Ok(value)
-    }
-}
-
-/// The dotted path of the field written at `offset`: the enclosing `[table]` header and the
-/// key on that line, as far as a line-based look can tell (for errors from the TOML parser,
-/// which knows the span but not the path).
-fn field_at(text: &str, offset: usize) -> String {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or_default().trim();
-    let header = |l: &str| {
-        let l = l.trim();
-        let inner = l.strip_prefix('[')?.split(']').next()?;
-        Some(inner.trim().to_owned())
-    };
-    let table = text[..line_start].lines().rev().find_map(header);
-    let key = match header(line) {
-        Some(own) => return own,
-        None => line
-            .split_once('=')
-            .map(|(k, _)| k.trim().trim_matches(['"', '\'']).to_owned()),
-    };
-    [table, key]
-        .into_iter()
-        .flatten()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-/// Line and column (both from 1, the column in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.matches('\n').count() + 1;
-    (line, before[line_start..].chars().count() + 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_and_column_count_from_one_in_characters() {
-        let text = "a = 1\nbé = \"x\"\n";
-        assert_eq!(line_column(text, 0), (1, 1));
-        assert_eq!(line_column(text, text.find('"').unwrap()), (2, 6));
-    }
-
-    #[test]
-    fn field_at_joins_the_table_header_and_the_key() {
-        let text = "name = 1\n[model.ops.add]\nmethod = \"PUT\"\ntimout = 2\n";
-        assert_eq!(
-            field_at(text, text.find("timout").unwrap()),
-            "model.ops.add.timout"
-        );
-        assert_eq!(field_at(text, 0), "name");
-        assert_eq!(
-            field_at(text, text.find("[model").unwrap() + 1),
-            "model.ops.add"
-        );
-    }
 }

@@ -10,11 +10,12 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::cx::Cx;
 use super::error::WorkloadError;
 use super::plan::HttpView;
 use super::raw::{RawFilter, RawRelation, RawView};
 use super::validate::{
-    Cx, DEFAULT_TIMEOUT, check_base_url, check_method, check_path_text, check_pointer, quoted_list,
+    DEFAULT_TIMEOUT, check_base_url, check_method, check_path_text, check_pointer, quoted_list,
 };
 use crate::checker::Model;
 use crate::checker::relations::{Compare, Expect, Filter, Relation};
