@@ -25,4 +25,32 @@ static_image() {
   echo "built $tag ($id) from targets/$package"
 }
 
+# debian_image PROGRAM TAG ARGS...: packs an installed Debian program (found on the PATH)
+# with the shared libraries and loader it links, and nothing else, into a scratch image
+# whose entrypoint is the program with ARGS.
+debian_image() {
+  local program=$1 tag=$2
+  shift 2
+  local binary
+  binary=$(command -v "$program") || {
+    echo "build-images: $program is not installed (apt-get install it first)" >&2
+    return 1
+  }
+  local context="$contexts/$program"
+  mkdir -p "$context/rootfs"
+  # The binary, then every library ldd names (the loader included), at the same paths.
+  for file in "$binary" $(ldd "$binary" | grep -o '/[^ ]*'); do
+    mkdir -p "$context/rootfs$(dirname "$file")"
+    cp -L "$file" "$context/rootfs$file"
+  done
+  local entry
+  entry=$(printf '"%s",' "$binary" "$@")
+  printf 'FROM scratch\nCOPY rootfs/ /\nENTRYPOINT [%s]\n' "${entry%,}" >"$context/Dockerfile"
+  local id
+  id=$(docker build -q -t "$tag" "$context")
+  echo "built $tag ($id) from $binary"
+}
+
 static_image netnode splitbrain/netnode:dev
+# NATS with JetStream for the shop (issue 5); its store lives in /data (mount a volume there).
+debian_image nats-server splitbrain/nats:dev -js -sd /data -m 8222
