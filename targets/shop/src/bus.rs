@@ -51,6 +51,8 @@ async fn connect(
 ) -> Result<(jetstream::Context, consumer::PullConsumer), async_nats::Error> {
     let client = async_nats::ConnectOptions::new()
         .connection_timeout(Duration::from_secs(2))
+        // Back soon after NATS is: at most a second between attempts, for good.
+        .reconnect_delay_callback(|attempts| Duration::from_millis(100 * attempts.min(10) as u64))
         .connect(shared.cmd.nats.as_str())
         .await?;
     let js = jetstream::new(client);

@@ -31,7 +31,7 @@ CREATE INDEX IF NOT EXISTS reservations_order ON reservations (order_id);
 ";
 
 /// How long `racy-stock` waits between reading a level and writing it back.
-const RACE_WINDOW: Duration = Duration::from_millis(5);
+const RACE_WINDOW: Duration = Duration::from_millis(20);
 
 /// Adds the skus the database does not have yet; a restart keeps the levels it has.
 pub async fn seed(db: &Db, stock: Vec<(String, i64)>) -> Result<(), DbError> {

@@ -38,24 +38,31 @@ impl Default for Config {
     }
 }
 
+/// One running service: its process, base URL and stderr lines.
+struct Service {
+    child: Child,
+    url: String,
+    log: mpsc::Receiver<String>,
+}
+
 /// A running shop. Roles are `orders`, `inventory`, `payments`.
 pub struct Shop {
     dir: tempfile::TempDir,
     config: Config,
-    nats: Child,
+    nats: Option<Child>,
+    nats_port: u16,
     pub nats_url: String,
-    services: BTreeMap<&'static str, (Child, String)>,
+    services: BTreeMap<&'static str, Service>,
     pub http: reqwest::Client,
 }
 
 impl Drop for Shop {
     fn drop(&mut self) {
-        for (child, _) in self.services.values_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
+        for service in self.services.values_mut() {
+            let _ = service.child.kill();
+            let _ = service.child.wait();
         }
-        let _ = self.nats.kill();
-        let _ = self.nats.wait();
+        self.stop_nats();
     }
 }
 
@@ -72,17 +79,11 @@ impl Shop {
     pub async fn start(config: Config) -> Shop {
         let dir = tempfile::tempdir().expect("a temp folder");
         let port = free_port();
-        let nats = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir.path().join("jetstream"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("failed to start nats-server (apt-get install nats-server)");
         let mut shop = Shop {
             dir,
             config,
-            nats,
+            nats: None,
+            nats_port: port,
             nats_url: format!("nats://127.0.0.1:{port}"),
             services: BTreeMap::new(),
             http: reqwest::Client::builder()
@@ -90,6 +91,25 @@ impl Shop {
                 .build()
                 .expect("a plain HTTP client builds"),
         };
+        shop.start_nats();
+        for role in ["orders", "inventory", "payments"] {
+            shop.start_service(role).await;
+        }
+        shop
+    }
+
+    /// Starts nats-server (again, on the same port and store) and waits until it listens.
+    pub fn start_nats(&mut self) {
+        assert!(self.nats.is_none(), "nats-server runs already");
+        let port = self.nats_port;
+        let nats = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(self.dir.path().join("jetstream"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("failed to start nats-server (apt-get install nats-server)");
+        self.nats = Some(nats);
         let deadline = Instant::now() + STARTUP;
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -98,10 +118,28 @@ impl Shop {
             );
             thread::sleep(Duration::from_millis(20));
         }
-        for role in ["orders", "inventory", "payments"] {
-            shop.start_service(role).await;
+    }
+
+    /// `kill -9` of nats-server, reaped (its store stays).
+    pub fn stop_nats(&mut self) {
+        if let Some(mut nats) = self.nats.take() {
+            let _ = nats.kill();
+            let _ = nats.wait();
         }
-        shop
+    }
+
+    /// Waits (at most `limit`) for a line of `role`'s stderr containing `needle`.
+    pub fn wait_log(&self, role: &str, needle: &str, limit: Duration) -> String {
+        let log = &self.services.get(role).expect("the role runs").log;
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match log.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("shop {role} logged no line with {needle:?} within {limit:?}"),
+            }
+        }
     }
 
     pub fn db(&self, role: &str) -> PathBuf {
@@ -123,8 +161,8 @@ impl Shop {
             _ => &mut cmd,
         };
         let mut child = cmd.spawn().expect("failed to start shop");
-        let lines = stderr_lines(&mut child, role);
-        let line = lines.recv_timeout(STARTUP);
+        let log = stderr_lines(&mut child, role);
+        let line = log.recv_timeout(STARTUP);
         let url = line.as_ref().ok().and_then(|line| {
             // "shop orders listening on 127.0.0.1:PORT, db ..."
             let (_, rest) = line.split_once(" listening on ")?;
@@ -135,7 +173,14 @@ impl Shop {
             let _ = child.wait();
             panic!("shop {role} did not start: {line:?}");
         };
-        self.services.insert(role, (child, url.clone()));
+        self.services.insert(
+            role,
+            Service {
+                child,
+                url: url.clone(),
+                log,
+            },
+        );
         let http = self.http.clone();
         let healthy = within(STARTUP, || {
             let probe = http.get(format!("{url}/health")).send();
@@ -147,13 +192,13 @@ impl Shop {
 
     /// `kill -9` of `role`, reaped.
     pub fn kill(&mut self, role: &str) {
-        let (mut child, _) = self.services.remove(role).expect("the role runs");
-        child.kill().expect("SIGKILL reaches the child");
-        let _ = child.wait();
+        let mut service = self.services.remove(role).expect("the role runs");
+        service.child.kill().expect("SIGKILL reaches the child");
+        let _ = service.child.wait();
     }
 
     pub fn url(&self, role: &str) -> &str {
-        &self.services.get(role).expect("the role runs").1
+        &self.services.get(role).expect("the role runs").url
     }
 
     pub async fn get(&self, role: &str, path: &str) -> Value {
