@@ -63,7 +63,7 @@ impl Db {
                 "failed to put {path} in WAL mode: journal_mode is {mode}"
             )));
         }
-        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;")?;
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA busy_timeout=2000;")?;
         conn.execute_batch(COMMON)?;
         conn.execute_batch(schema)?;
         Ok(Db {

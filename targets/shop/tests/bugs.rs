@@ -165,3 +165,103 @@ async fn no_outbox_loses_the_event_of_a_crash_after_commit_leaving_the_order_pen
         "the read model never heard of order 1"
     );
 }
+
+/// Settles 5 orders within the limit, then replays every `shop.stock.reserved` to payments
+/// (its durable consumer deleted while it is down, so the new one starts from the stream's
+/// beginning) and waits until the replay is acked; returns `/payments`.
+async fn replay_to_payments(shop: &mut Shop) -> Value {
+    for id in 1..=5 {
+        shop.place(id, "c1", "a", 1, 10).await;
+    }
+    shop.settled(5, SETTLE).await;
+    shop.kill("payments");
+    let client = async_nats::connect(shop.nats_url.as_str())
+        .await
+        .expect("the test reaches NATS");
+    let stream = async_nats::jetstream::new(client)
+        .get_stream("SHOP")
+        .await
+        .expect("the SHOP stream exists");
+    stream
+        .delete_consumer("payments")
+        .await
+        .expect("the payments consumer exists");
+    shop.start_service("payments").await;
+    let drained = within(SETTLE, || async {
+        let info = stream.consumer_info("payments").await.ok()?;
+        (info.num_pending == 0 && info.num_ack_pending == 0 && info.delivered.stream_sequence > 0)
+            .then_some(())
+    })
+    .await;
+    assert!(drained.is_some(), "payments never acked the replay");
+    shop.get("payments", "/payments").await
+}
+
+#[tokio::test]
+async fn the_inbox_skips_redelivered_events_so_a_replay_charges_nobody_twice() {
+    let mut shop = Shop::start(Config::default()).await;
+    let payments = replay_to_payments(&mut shop).await;
+    assert_eq!(records(&payments, "payments").len(), 5, "{payments}");
+}
+
+#[tokio::test]
+async fn no_inbox_applies_redelivered_events_again_charging_every_order_twice() {
+    let mut shop = Shop::start(Config {
+        bugs: "no-inbox",
+        ..Config::default()
+    })
+    .await;
+    let payments = replay_to_payments(&mut shop).await;
+    let mut orders: Vec<i64> = records(&payments, "payments")
+        .iter()
+        .map(|p| p["order_id"].as_i64().expect("an order id"))
+        .collect();
+    orders.sort_unstable();
+    assert_eq!(
+        orders,
+        vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5],
+        "duplicated: {payments}"
+    );
+}
+
+/// Holds payments' database locked while order 1's reservation reaches it, until its handler
+/// has failed once, then places order 2 and returns once order 2 is final.
+async fn payments_fails_once_on_a_locked_database(shop: &Shop) {
+    let lock = rusqlite::Connection::open(shop.db("payments")).expect("the database opens");
+    lock.execute_batch("BEGIN EXCLUSIVE")
+        .expect("the test takes the write lock");
+    shop.place(1, "c1", "a", 1, 10).await;
+    shop.wait_log("payments", "failed to apply", SETTLE);
+    lock.execute_batch("ROLLBACK")
+        .expect("the lock is released");
+    shop.place(2, "c1", "a", 1, 10).await;
+    within(SETTLE, || async {
+        (shop.statuses().await.get(&2)? != "PENDING").then_some(())
+    })
+    .await
+    .expect("order 2 reaches a final state");
+}
+
+#[tokio::test]
+async fn a_failed_commit_is_redelivered_until_it_applies() {
+    let shop = Shop::start(Config::default()).await;
+    payments_fails_once_on_a_locked_database(&shop).await;
+    shop.settled(2, SETTLE).await;
+    assert_eq!(shop.statuses().await[&1], "CONFIRMED");
+}
+
+#[tokio::test]
+async fn ack_before_commit_loses_the_effect_of_a_failed_commit_leaving_the_order_pending() {
+    let shop = Shop::start(Config {
+        bugs: "ack-before-commit",
+        ..Config::default()
+    })
+    .await;
+    payments_fails_once_on_a_locked_database(&shop).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let statuses = shop.statuses().await;
+    assert_eq!(statuses[&1], "PENDING", "{statuses:?}");
+    assert_eq!(statuses[&2], "CONFIRMED", "{statuses:?}");
+    let payments = shop.get("payments", "/payments").await;
+    assert_eq!(records(&payments, "payments").len(), 1, "{payments}");
+}
