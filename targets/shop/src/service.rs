@@ -67,21 +67,22 @@ impl Shared {
         let Some((value, events)) = self.db.effect(inbox, self.cmd.bugs, change).await? else {
             return Ok(None);
         };
-        if events.is_empty() {
-        } else if !self.cmd.bugs.no_outbox {
-            self.relay.notify_one();
-        } else {
-            for e in events {
-                let sent = match self.js.get() {
-                    Some(js) => bus::publish(js, &e).await,
-                    None => Err("NATS is not connected yet".to_owned()),
-                };
-                if let Err(err) = sent {
-                    eprintln!(
-                        "shop {}: event {} LOST (no-outbox): {err}",
-                        self.cmd.role, e.id
-                    );
-                }
+        if !self.cmd.bugs.no_outbox {
+            if !events.is_empty() {
+                self.relay.notify_one();
+            }
+            return Ok(Some(value));
+        }
+        for e in events {
+            let sent = match self.js.get() {
+                Some(js) => bus::publish(js, &e).await,
+                None => Err("NATS is not connected yet".to_owned()),
+            };
+            if let Err(err) = sent {
+                eprintln!(
+                    "shop {}: event {} LOST (no-outbox): {err}",
+                    self.cmd.role, e.id
+                );
             }
         }
         Ok(Some(value))

@@ -102,7 +102,7 @@ impl Shop {
     pub fn start_nats(&mut self) {
         assert!(self.nats.is_none(), "nats-server runs already");
         let port = self.nats_port;
-        let nats = Command::new("nats-server")
+        let nats = Command::new(nats_server())
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(self.dir.path().join("jetstream"))
             .stdout(Stdio::null())
@@ -267,6 +267,17 @@ impl Shop {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Debian's nats-server: on the PATH, or where the package puts it (/usr/sbin may be missing
+/// from a CI runner's PATH).
+fn nats_server() -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("nats-server"))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server"))
 }
 
 /// The list under `key` in a `{"KEY":[...]}` body.
