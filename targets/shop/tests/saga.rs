@@ -143,7 +143,8 @@ async fn killing_payments_mid_stream_leaves_every_order_final_and_charged_at_mos
     })
     .await;
     for id in 1..=60 {
-        let (status, body) = shop.place(id, "c1", "a", 1, 40 + id % 4 * 20).await;
+        // 40, 70, 100 are within the limit, 130 is not.
+        let (status, body) = shop.place(id, "c1", "a", 1, 40 + id % 4 * 30).await;
         assert_eq!(status, 200, "{body}");
         if id == 20 {
             shop.kill("payments");
@@ -157,16 +158,52 @@ async fn killing_payments_mid_stream_leaves_every_order_final_and_charged_at_mos
     let payments = payments(&shop).await;
     for (id, status) in &statuses {
         let charged = payments.get(id).cloned().unwrap_or_default();
-        let expected = if status == "CONFIRMED" {
-            "CAPTURED"
+        let (expected, paid) = if id % 4 == 3 {
+            ("CANCELLED", "DECLINED")
         } else {
-            "DECLINED"
+            ("CONFIRMED", "CAPTURED")
         };
-        assert_eq!(charged, vec![expected.to_owned()], "order {id} ({status})");
+        assert_eq!(status, expected, "order {id}");
+        assert_eq!(charged, vec![paid.to_owned()], "order {id} ({status})");
     }
     let confirmed = statuses.values().filter(|s| *s == "CONFIRMED").count() as i64;
     assert_eq!(
         shop.get("inventory", "/stock").await,
         json!({"stock": [{"id": "a", "available": 1000 - confirmed, "reserved": 0, "sold": confirmed}]})
+    );
+}
+
+#[tokio::test]
+async fn killing_each_service_in_turn_mid_stream_changes_no_outcome() {
+    let mut shop = Shop::start(Config {
+        stock: "a=1000",
+        ..Config::default()
+    })
+    .await;
+    for id in 1..=60 {
+        let (status, body) = shop.place(id, "c1", "a", 1, 40 + id % 4 * 20).await;
+        assert_eq!(status, 200, "{body}");
+        let role = match id {
+            15 => "inventory",
+            30 => "orders",
+            45 => "payments",
+            _ => continue,
+        };
+        shop.kill(role);
+        shop.start_service(role).await;
+    }
+    shop.settled(60, SETTLE).await;
+    let statuses = shop.statuses().await;
+    let payments = payments(&shop).await;
+    for (id, status) in &statuses {
+        assert_eq!(
+            status, "CONFIRMED",
+            "order {id}: every amount is within the limit"
+        );
+        assert_eq!(payments[id], vec!["CAPTURED".to_owned()], "order {id}");
+    }
+    assert_eq!(
+        shop.get("inventory", "/stock").await,
+        json!({"stock": [{"id": "a", "available": 940, "reserved": 0, "sold": 60}]})
     );
 }
