@@ -52,5 +52,6 @@ debian_image() {
 }
 
 static_image netnode splitbrain/netnode:dev
+static_image shop splitbrain/shop:dev
 # NATS with JetStream for the shop (issue 5); its store lives in /data (mount a volume there).
 debian_image nats-server splitbrain/nats:dev -js -sd /data -m 8222
