@@ -3,10 +3,11 @@
 //! lags, then converges), read as two views with `agree` and `covers` between them.
 //! tests/relations_e2e.rs does the same against targets/replicas, for every relation kind.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use common::run;
 use serde_json::{Value, json};
 
 type Items = Arc<Mutex<BTreeSet<i64>>>;
@@ -102,8 +104,8 @@ fn start_replica(primary: Items, drop_one_in_fifty: bool) -> SocketAddr {
     serve(router, copier)
 }
 
-fn workload(dir: &Path, primary: SocketAddr, replica: SocketAddr) -> PathBuf {
-    let text = format!(
+fn workload(primary: SocketAddr, replica: SocketAddr) -> String {
+    format!(
         r#"name = "converge-e2e"
 seed = 7
 time_limit = "1s"
@@ -150,32 +152,7 @@ quiet = "0s"
 converge_timeout = "3s"
 poll_interval = "100ms"
 "#
-    );
-    let path = dir.join("converge.toml");
-    std::fs::write(&path, text).expect("write the workload");
-    path
-}
-
-/// Runs a workload into `dir/run`; the exit code, results.json, and the output.
-fn run(dir: &Path, workload: &Path) -> (i32, Value, Output) {
-    let out = dir.join("run");
-    let output = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
-        .args([
-            "run",
-            workload.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .expect("run splitbrain");
-    let results = std::fs::read_to_string(out.join("results.json")).unwrap_or_else(|e| {
-        panic!(
-            "no results.json ({e}); stderr:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    let results: Value = serde_json::from_str(&results).expect("results.json is JSON");
-    (output.status.code().expect("exit code"), results, output)
+    )
 }
 
 /// The history's events, parsed (the header line left out).
@@ -192,7 +169,7 @@ fn a_lagging_replica_converges_and_the_run_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let (primary, items) = start_primary();
     let replica = start_replica(items, false);
-    let (code, results, output) = run(dir.path(), &workload(dir.path(), primary, replica));
+    let (code, results, output) = run(dir.path(), &workload(primary, replica));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(code, 0, "stdout: {stdout}\nresults: {results:#}");
     let convergence = &results["convergence"];
@@ -223,7 +200,7 @@ fn a_replica_that_drops_one_item_in_fifty_does_not_converge_and_names_the_ids() 
     let dir = tempfile::tempdir().unwrap();
     let (primary, items) = start_primary();
     let replica = start_replica(items, true);
-    let (code, results, output) = run(dir.path(), &workload(dir.path(), primary, replica));
+    let (code, results, output) = run(dir.path(), &workload(primary, replica));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(code, 1, "stdout: {stdout}\nresults: {results:#}");
     assert_eq!(results["convergence"]["converged"], Value::Bool(false));
@@ -287,9 +264,7 @@ quiet = "0s"
 final_reads = 1
 "#
     );
-    let workload = dir.path().join("views.toml");
-    std::fs::write(&workload, text).expect("write the workload");
-    let (code, results, output) = run(dir.path(), &workload);
+    let (code, results, output) = run(dir.path(), &text);
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&output.stdout));
     assert!(results.get("convergence").is_none());
     let events = events(dir.path());

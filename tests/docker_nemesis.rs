@@ -7,12 +7,15 @@
 //!
 //! Needs Docker and root (iptables in the containers' network namespaces); `.ci/run` has both.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard, Once};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use common::{build_images, docker, history};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
@@ -26,26 +29,6 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn build_image() {
-    static BUILD: Once = Once::new();
-    BUILD.call_once(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let status = Command::new("bash")
-            .arg(root.join("scripts/build-images.sh"))
-            .current_dir(root)
-            .status()
-            .expect("run scripts/build-images.sh");
-        assert!(status.success(), "scripts/build-images.sh failed");
-    });
-}
-
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run the docker CLI")
-}
-
 /// Netnode containers `<tag>-n1 …` on network `<tag>` (172.29.<subnet>.0/24), removed on drop.
 struct Cluster {
     tag: String,
@@ -55,7 +38,7 @@ struct Cluster {
 
 impl Cluster {
     fn start(tag: &str, subnet: u8, size: usize) -> Cluster {
-        build_image();
+        build_images();
         let cluster = Cluster {
             tag: tag.to_owned(),
             subnet,
@@ -405,13 +388,6 @@ final_reads = 1
     let path = dir.join("workload.toml");
     std::fs::write(&path, text).expect("write the workload");
     path
-}
-
-fn history(out: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(out.join("history.jsonl")).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
 
 fn started(out: &Path, f: &str) -> bool {

@@ -2,16 +2,12 @@
 //! `FROM scratch` and does its job. netnode is exercised by tests/docker_nemesis.rs; this file
 //! covers NATS with JetStream (a packed Debian program) and the shop's three services on it.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run the docker CLI")
-}
+use common::{build_images, docker};
 
 /// Removes the container and network named `tag` (before, for leftovers, and after).
 struct Cleanup(&'static str);
@@ -21,19 +17,6 @@ impl Drop for Cleanup {
         docker(&["rm", "-f", self.0]);
         docker(&["network", "rm", self.0]);
     }
-}
-
-fn build_images() {
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let built = Command::new("bash")
-            .arg(root.join("scripts/build-images.sh"))
-            .current_dir(root)
-            .status()
-            .expect("run scripts/build-images.sh");
-        assert!(built.success());
-    });
 }
 
 /// Polls `url` until its body contains `want`, for up to 20 s.

@@ -3,33 +3,14 @@
 //! every fault, heal it, and leave nothing paused or running, even when it is interrupted or
 //! killed itself (then `splitbrain heal` cleans up).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Once;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{free_port, history, splitbrain, toyset_bin};
 use serde_json::Value;
-
-/// The toyset binary, built once for all tests of this file.
-fn toyset_bin() -> PathBuf {
-    static BUILD: Once = Once::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    BUILD.call_once(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "toyset"])
-            .current_dir(root)
-            .status()
-            .expect("run cargo build -p toyset");
-        assert!(status.success(), "cargo build -p toyset failed");
-    });
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(root.join("target"), PathBuf::from);
-    target.join("debug/toyset")
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
-}
 
 /// A set workload whose one node is a toyset process that splitbrain starts.
 fn workload(dir: &Path, name: &str, time_limit: &str, nemesis: &str) -> PathBuf {
@@ -80,22 +61,8 @@ final_reads = 2
     path
 }
 
-fn splitbrain(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
-        .args(args)
-        .output()
-        .expect("run splitbrain")
-}
-
-fn history_lines(out: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(out.join("history.jsonl")).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 fn nemesis_events(out: &Path, kind: &str, f: &str) -> Vec<Value> {
-    history_lines(out)
+    history(out)
         .into_iter()
         .filter(|e| e["process"] == "nemesis" && e["type"] == kind && e["f"] == f)
         .collect()
@@ -148,7 +115,7 @@ fn pauses_are_recorded_healed_and_leave_a_valid_run_with_info_ops() {
         healed[0]["value"]["healed"]["resumed"][0].as_i64(),
         Some(pid)
     );
-    let infos = history_lines(&out)
+    let infos = history(&out)
         .iter()
         .filter(|e| e["type"] == "info" && e["process"] != "nemesis")
         .count();
@@ -270,7 +237,7 @@ fn heal_stops_the_nodes_a_killed_run_left_running() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start splitbrain");
-    wait_for("the run to get going", || history_lines(&out).len() > 100);
+    wait_for("the run to get going", || history(&out).len() > 100);
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(state_file("e2e-sigkill")).unwrap()).unwrap();
     let pid = state["nodes"][0]["pid"].as_i64().expect("the node's pid");
@@ -388,7 +355,7 @@ fn command_hooks_pause_a_node_splitbrain_did_not_start_and_heal_it() {
         matches!(state, Some('S' | 'R')),
         "the node runs on, not frozen: {state:?}"
     );
-    let infos = history_lines(&out)
+    let infos = history(&out)
         .iter()
         .filter(|e| e["type"] == "info" && e["process"] != "nemesis")
         .count();

@@ -3,33 +3,13 @@
 //! through the proxy, and a timeline slows (or resets) that link for 2 s. The history must
 //! show it in the operations' latencies and outcomes, and name the proxy and the toxic.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Once;
 use std::time::Duration;
 
+use common::{free_port, splitbrain, toyset_bin};
 use serde_json::Value;
-
-/// The toyset binary, built once for all tests of this file.
-fn toyset_bin() -> PathBuf {
-    static BUILD: Once = Once::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    BUILD.call_once(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "toyset"])
-            .current_dir(root)
-            .status()
-            .expect("run cargo build -p toyset");
-        assert!(status.success(), "cargo build -p toyset failed");
-    });
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(root.join("target"), PathBuf::from);
-    target.join("debug/toyset")
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
-}
 
 /// A set workload on one toyset node that splitbrain starts, reached through a fault proxy,
 /// with `slow` on it from 1 s for 2 s doing what `slow` (a `[nemesis.slow]` body) says.
@@ -90,13 +70,6 @@ final_reads = 2
     path
 }
 
-fn splitbrain(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
-        .args(args)
-        .output()
-        .expect("run splitbrain")
-}
-
 /// Runs `wl` into `out`; asserts a valid verdict (exit 0).
 fn run_valid(wl: &Path, out: &Path) {
     let output = splitbrain(&["run", wl.to_str().unwrap(), "--out", out.to_str().unwrap()]);
@@ -109,12 +82,14 @@ fn run_valid(wl: &Path, out: &Path) {
     );
 }
 
+/// The events of a finished run's history.
 fn history(out: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(out.join("history.jsonl")).expect("a history");
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|e| e.get("type").is_some())
-        .collect()
+    assert!(
+        out.join("history.jsonl").exists(),
+        "a history in {}",
+        out.display()
+    );
+    common::history(out)
 }
 
 /// The one nemesis event of type `kind` named `f`.

@@ -1,28 +1,92 @@
-//! What the end-to-end tests against targets/replicas share: building and starting the
-//! replicas binary as real processes, running the real splitbrain binary on a workload, and
-//! reading its results.
+//! What the end-to-end tests share: building the workspace's target services (toyset,
+//! replicas) and starting them as real processes, running the real splitbrain binary, and
+//! reading its history and results. Each test file uses a part of it.
+#![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Once;
+use std::sync::Mutex;
 
 use serde_json::Value;
 
-/// The replicas binary, built once per test process with a nested `cargo build -p replicas`.
-pub fn replicas_bin() -> PathBuf {
-    static BUILD: Once = Once::new();
+/// The debug binary of workspace package `package`, built once per test process with a
+/// nested `cargo build -p PACKAGE`.
+pub fn workspace_bin(package: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    BUILD.call_once(|| {
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !built.contains(package) {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "replicas"])
+            .args(["build", "-p", package])
             .current_dir(root)
             .status()
-            .expect("run cargo build -p replicas");
-        assert!(status.success(), "cargo build -p replicas failed");
-    });
+            .unwrap_or_else(|e| panic!("run cargo build -p {package}: {e}"));
+        assert!(status.success(), "cargo build -p {package} failed");
+        built.insert(package.to_owned());
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or(root.join("target"), PathBuf::from);
-    target.join("debug/replicas")
+    target.join("debug").join(package)
+}
+
+/// The replicas binary (targets/replicas).
+pub fn replicas_bin() -> PathBuf {
+    workspace_bin("replicas")
+}
+
+/// The toyset binary (targets/toyset).
+pub fn toyset_bin() -> PathBuf {
+    workspace_bin("toyset")
+}
+
+/// The project's Docker images, built once per test process by scripts/build-images.sh
+/// (locally: nothing is pulled; a rerun with nothing changed is quick).
+pub fn build_images() {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let status = Command::new("bash")
+            .arg(root.join("scripts/build-images.sh"))
+            .current_dir(root)
+            .status()
+            .expect("run scripts/build-images.sh");
+        assert!(status.success(), "scripts/build-images.sh failed");
+    });
+}
+
+/// Runs the docker CLI (test set-up and checks; splitbrain itself uses the API).
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run the docker CLI")
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+/// Runs the real splitbrain binary with `args`.
+pub fn splitbrain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(args)
+        .output()
+        .expect("run splitbrain")
+}
+
+/// The events of the run folder `out`'s history.jsonl so far (the header left out; nothing
+/// if the file is not there yet, so a test can poll a run in progress).
+pub fn history(out: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(out.join("history.jsonl")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e.get("type").is_some())
+        .collect()
 }
 
 /// A replicas process, killed on drop, and the address it bound.
@@ -74,20 +138,26 @@ impl Drop for Service {
     }
 }
 
-/// Runs `text` as a workload; returns the exit code, results.json and the output.
+/// Runs `text` as a workload into `dir/run`; returns the exit code, results.json and the
+/// output. A run that leaves no results.json fails the test, with splitbrain's stderr.
 pub fn run(dir: &Path, text: &str) -> (i32, Value, Output) {
     let workload = dir.join("workload.toml");
     std::fs::write(&workload, text).expect("write the workload");
     let out = dir.join("run");
-    let output = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
-        .args(["run", workload.to_str().unwrap(), "--out"])
-        .arg(&out)
-        .output()
-        .expect("run splitbrain");
-    let results = std::fs::read_to_string(out.join("results.json"))
-        .map(|t| serde_json::from_str(&t).expect("results.json is JSON"))
-        .unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), results, output)
+    let output = splitbrain(&[
+        "run",
+        workload.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let results = std::fs::read_to_string(out.join("results.json")).unwrap_or_else(|e| {
+        panic!(
+            "no results.json ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let results: Value = serde_json::from_str(&results).expect("results.json is JSON");
+    (output.status.code().expect("exit code"), results, output)
 }
 
 /// The anomalies of `kind` across every checker.
