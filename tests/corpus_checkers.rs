@@ -60,14 +60,19 @@ fn every_labelled_set_and_counter_history_gets_the_manifest_verdict() {
         "expected the set, set-full and counter cases, found {}",
         cases.len()
     );
-    for (path, model, expected) in &cases {
+    assert_manifest_verdicts(&cases, "set/counter");
+}
+
+/// Checks every case with its model and asserts MANIFEST.tsv's verdict; says how many agreed.
+fn assert_manifest_verdicts(cases: &[(PathBuf, Model, Verdict)], what: &str) {
+    for (path, model, expected) in cases {
         let (history, _) = read_history(path).unwrap_or_else(|e| panic!("{e}"));
         let results = checker::check(model, &[], &history)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(results.valid, *expected, "{}: {results:#?}", path.display());
     }
     eprintln!(
-        "corpus: {} labelled set/counter histories agree with MANIFEST.tsv",
+        "corpus: {} labelled {what} histories agree with MANIFEST.tsv",
         cases.len()
     );
 }
@@ -92,16 +97,7 @@ fn every_labelled_bank_history_gets_the_manifest_verdict() {
         "expected elle-cli's five bank cases, found {}",
         cases.len()
     );
-    for (path, model, expected) in &cases {
-        let (history, _) = read_history(path).unwrap_or_else(|e| panic!("{e}"));
-        let results = checker::check(model, &[], &history)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(results.valid, *expected, "{}: {results:#?}", path.display());
-    }
-    eprintln!(
-        "corpus: {} labelled bank histories agree with MANIFEST.tsv",
-        cases.len()
-    );
+    assert_manifest_verdicts(&cases, "bank");
 }
 
 fn check_bank(dir: &Path, file: &str) -> CheckerResult {
