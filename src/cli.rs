@@ -463,20 +463,16 @@ async fn connect_docker(
     nemesis: &NemesisPlan,
     specs: &[DockerNodeSpec],
 ) -> Result<Arc<DockerNodes>, Failure> {
-    // Without proxies, slow is a qdisc inside each container.
-    let qdisc_slow = nemesis.proxies.is_empty() && nemesis.schedules(FaultKind::Slow);
-    if nemesis.partitions() || qdisc_slow {
-        nemesis::docker::check_partition_rights().map_err(unreachable)?;
+    if nemesis.schedules(FaultKind::Partition) {
+        nemesis::docker::check_netns_tools(&["iptables"]).map_err(unreachable)?;
     }
-    if qdisc_slow {
+    if nemesis.qdisc_slow() {
+        nemesis::docker::check_netns_tools(&["ip", "tc"]).map_err(unreachable)?;
         nemesis::docker::check_qdisc(&nemesis.slow)
             .await
             .map_err(unreachable)?;
     }
-    let nodes = DockerNodes::connect(specs)
-        .await
-        .map_err(unreachable)?
-        .slow_with(nemesis.slow.clone());
+    let nodes = docker_nodes(nemesis, specs).await.map_err(unreachable)?;
     nodes
         .check_ready(&plan.source.path.display().to_string())
         .await
@@ -512,12 +508,14 @@ fn heal(path: &Path) -> Result<Verdict, Failure> {
     {
         return heal_hooks(nodes, hooks);
     }
-    if let Some(NemesisPlan {
-        backend: Backend::Docker(specs),
-        ..
-    }) = &plan.nemesis
+    if let Some(
+        nemesis @ NemesisPlan {
+            backend: Backend::Docker(specs),
+            ..
+        },
+    ) = &plan.nemesis
     {
-        return heal_docker(&plan, specs);
+        return heal_docker(&plan, nemesis, specs);
     }
     let state = nemesis::state_path(&plan.name);
     let done = nemesis::heal_from_state(&state)
@@ -535,16 +533,31 @@ fn heal(path: &Path) -> Result<Verdict, Failure> {
     Ok(Verdict::Valid)
 }
 
-/// `heal` for containers: unpause, start, and remove the iptables chain, on every node.
-fn heal_docker(plan: &Plan, specs: &[DockerNodeSpec]) -> Result<Verdict, Failure> {
+/// The workload's containers, with slow as a qdisc when the plan makes it one.
+async fn docker_nodes(
+    nemesis: &NemesisPlan,
+    specs: &[DockerNodeSpec],
+) -> Result<DockerNodes, nemesis::NemesisError> {
+    let nodes = DockerNodes::connect(specs).await?;
+    Ok(if nemesis.qdisc_slow() {
+        nodes.slow_with(nemesis.slow.clone())
+    } else {
+        nodes
+    })
+}
+
+/// `heal` for containers: unpause, start, and remove the iptables chain (and the slow
+/// qdisc), on every node.
+fn heal_docker(
+    plan: &Plan,
+    nemesis: &NemesisPlan,
+    specs: &[DockerNodeSpec],
+) -> Result<Verdict, Failure> {
     let rt = tokio::runtime::Runtime::new()
         .context("failed to start the async runtime")
         .map_err(internal)?;
     let done = rt
-        .block_on(async {
-            let nodes = DockerNodes::connect(specs).await?;
-            nodes.heal_all().await
-        })
+        .block_on(async { docker_nodes(nemesis, specs).await?.heal_all().await })
         .context("failed to heal")
         .map_err(unreachable)?;
     if done.is_empty() {

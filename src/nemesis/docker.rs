@@ -103,7 +103,8 @@ impl DockerNodes {
     }
 
     /// Makes `slow` a qdisc (netem for latency and loss, tbf for bandwidth) on every
-    /// interface of the hit containers; see [`qdisc`] for which toxics can be.
+    /// interface of the hit containers; see [`qdisc`] for which toxics can be. Without it,
+    /// `slow` is refused and healing leaves qdiscs alone (no `ip`/`tc` runs).
     pub fn slow_with(mut self, toxic: Toxic) -> DockerNodes {
         self.slow = Some(toxic);
         self
@@ -187,12 +188,14 @@ impl DockerNodes {
     }
 
     /// Undoes a kill, pause, restart or slow on `names`: resume, start, or remove the
-    /// qdisc.
+    /// qdisc (when slow is a qdisc here).
     pub async fn heal(&self, names: &[String]) -> Result<Value, NemesisError> {
         let mut done = Vec::new();
         for node in self.select(names) {
             let mut healed = self.revive(node).await?;
-            healed.extend(self.unslow(node).await?);
+            if self.slow.is_some() {
+                healed.extend(self.unslow(node).await?);
+            }
             done.push(json!({ "node": node.name, "healed": healed }));
         }
         Ok(Value::Array(done))
@@ -224,8 +227,10 @@ impl DockerNodes {
             {
                 healed.push(format!("{}: removed iptables chain {CHAIN}", node.name));
             }
-            for what in self.unslow(node).await? {
-                healed.push(format!("{}: {what}", node.name));
+            if self.slow.is_some() {
+                for what in self.unslow(node).await? {
+                    healed.push(format!("{}: {what}", node.name));
+                }
             }
         }
         Ok(healed)
@@ -373,12 +378,13 @@ impl DockerNodes {
     }
 }
 
-/// Checks that partitions can be made here: root, `nsenter` and `iptables` on the PATH.
-pub fn check_partition_rights() -> Result<(), NemesisError> {
+/// What entering containers' network namespaces needs here: root, and `nsenter` and
+/// `programs` on the PATH (`iptables` for partitions, `ip` and `tc` for a qdisc).
+pub fn check_netns_tools(programs: &[&'static str]) -> Result<(), NemesisError> {
     if !nix::unistd::geteuid().is_root() {
         return Err(NemesisError::NeedsRoot);
     }
-    for program in ["nsenter", "iptables"] {
+    for &program in std::iter::once(&"nsenter").chain(programs) {
         let found = std::env::var_os("PATH").is_some_and(|path| {
             std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
         });

@@ -75,7 +75,7 @@ pub enum NemesisError {
     )]
     NoQdisc { qdisc: String, stderr: String },
     #[error(
-        "partitions need `{program}`, which is not on the PATH: install it (Debian: util-linux for nsenter, iptables)"
+        "partitions and slow links on containers need `{program}`, which is not on the PATH: install it (Debian: util-linux for nsenter, iptables, iproute2 for ip and tc)"
     )]
     Missing { program: &'static str },
     #[error("failed to send {signal} to process group {pid}: {reason}")]

@@ -241,9 +241,12 @@ impl NemesisPlan {
         }
     }
 
-    /// Whether any fault it may inject is a partition.
-    pub fn partitions(&self) -> bool {
-        self.schedules(FaultKind::Partition)
+    /// Whether `slow` lands as a qdisc inside containers: the docker backend, slow
+    /// scheduled, and no fault proxies to take it.
+    pub fn qdisc_slow(&self) -> bool {
+        matches!(self.backend, Backend::Docker(_))
+            && self.proxies.is_empty()
+            && self.schedules(FaultKind::Slow)
     }
 
     /// Whether it may inject `fault`.

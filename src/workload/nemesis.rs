@@ -147,7 +147,7 @@ fn check_slow_used(cx: &Cx, raw: &RawNemesis, plan: &NemesisPlan) -> Result<(), 
 /// Containers without proxies slow their links with a qdisc, which can delay, drop or pace
 /// what a node sends, but not reset connections or pick a direction.
 fn qdisc_problem(cx: &Cx, raw: &RawNemesis, plan: &NemesisPlan) -> Option<WorkloadError> {
-    if !plan.proxies.is_empty() || !matches!(plan.backend, Backend::Docker(_)) {
+    if !plan.qdisc_slow() {
         return None;
     }
     let table = raw.slow.as_ref()?;
