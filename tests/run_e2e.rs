@@ -2,11 +2,14 @@
 //! (started in this test process, bugs switched on per test) and must reach the verdict the
 //! bug implies, with the exit code DESIGN.md gives.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{run_file, splitbrain};
 use serde_json::Value;
 use toyset::Bugs;
 
@@ -128,32 +131,6 @@ kind = "{model}"
     path
 }
 
-fn splitbrain(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
-        .args(args)
-        .output()
-        .expect("run splitbrain")
-}
-
-/// Runs a workload into `dir/run` and returns the exit code and results.json.
-fn run(dir: &Path, workload: &Path) -> (i32, Value, Output) {
-    let out = dir.join("run");
-    let output = splitbrain(&[
-        "run",
-        workload.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let results = std::fs::read_to_string(out.join("results.json")).unwrap_or_else(|e| {
-        panic!(
-            "no results.json ({e}); stderr:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    let results: Value = serde_json::from_str(&results).expect("results.json is JSON");
-    (output.status.code().expect("exit code"), results, output)
-}
-
 fn anomaly_types(results: &Value, checker: &str) -> Vec<String> {
     results["checkers"][checker]["anomaly_types"]
         .as_array()
@@ -175,7 +152,7 @@ fn history_events(dir: &Path, kind: &str) -> usize {
 fn a_correct_set_service_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let addr = start_toyset(Bugs::default());
-    let (code, results, output) = run(dir.path(), &workload(dir.path(), "set", addr, "2s"));
+    let (code, results, output) = run_file(dir.path(), &workload(dir.path(), "set", addr, "2s"));
     assert_eq!(
         code,
         0,
@@ -202,7 +179,7 @@ fn a_set_service_that_drops_one_add_in_100_reports_lost() {
         lose_every: 100,
         ..Bugs::default()
     });
-    let (code, results, _) = run(dir.path(), &workload(dir.path(), "set", addr, "2s"));
+    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "set", addr, "2s"));
     assert_eq!(code, 1);
     assert_eq!(results["valid"], Value::Bool(false));
     assert!(
@@ -223,7 +200,7 @@ fn a_set_service_that_applies_an_add_twice_reports_duplicated() {
         duplicate_every: 50,
         ..Bugs::default()
     });
-    let (code, results, _) = run(dir.path(), &workload(dir.path(), "set", addr, "2s"));
+    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "set", addr, "2s"));
     assert_eq!(code, 1);
     assert!(
         anomaly_types(&results, "set").contains(&"duplicated".to_owned()),
@@ -239,7 +216,7 @@ fn a_service_that_times_out_after_applying_gives_info_ops_and_stays_valid() {
         slow_ms: 1200,
         ..Bugs::default()
     });
-    let (code, results, _) = run(dir.path(), &workload(dir.path(), "set", addr, "2s"));
+    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "set", addr, "2s"));
     assert!(
         history_events(dir.path(), "info") > 0,
         "the slow adds timed out as info"
@@ -254,7 +231,7 @@ fn a_counter_that_loses_increments_reports_wrong_total() {
         lose_every: 20,
         ..Bugs::default()
     });
-    let (code, results, _) = run(dir.path(), &workload(dir.path(), "counter", addr, "2s"));
+    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "counter", addr, "2s"));
     assert_eq!(code, 1);
     assert!(
         anomaly_types(&results, "counter").contains(&"wrong-total".to_owned()),
@@ -266,7 +243,7 @@ fn a_counter_that_loses_increments_reports_wrong_total() {
 fn a_correct_counter_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let addr = start_toyset(Bugs::default());
-    let (code, results, _) = run(dir.path(), &workload(dir.path(), "counter", addr, "2s"));
+    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "counter", addr, "2s"));
     assert_eq!(code, 0, "{results}");
 }
 
@@ -277,7 +254,7 @@ fn a_queue_that_loses_enqueues_reports_lost_after_the_drain() {
         lose_every: 50,
         ..Bugs::default()
     });
-    let (code, results, _) = run(dir.path(), &workload(dir.path(), "queue", addr, "2s"));
+    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "queue", addr, "2s"));
     assert_eq!(code, 1);
     assert!(
         anomaly_types(&results, "queue").contains(&"lost".to_owned()),
@@ -289,7 +266,7 @@ fn a_queue_that_loses_enqueues_reports_lost_after_the_drain() {
 fn a_correct_queue_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let addr = start_toyset(Bugs::default());
-    let (code, results, _) = run(dir.path(), &workload(dir.path(), "queue", addr, "2s"));
+    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "queue", addr, "2s"));
     assert_eq!(code, 0, "{results}");
 }
 
@@ -300,7 +277,7 @@ fn an_id_service_that_repeats_ids_reports_duplicated() {
         duplicate_every: 40,
         ..Bugs::default()
     });
-    let (code, results, _) = run(dir.path(), &workload(dir.path(), "unique-ids", addr, "2s"));
+    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "unique-ids", addr, "2s"));
     assert_eq!(code, 1);
     assert!(
         anomaly_types(&results, "unique-ids").contains(&"duplicated".to_owned()),

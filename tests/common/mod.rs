@@ -138,11 +138,17 @@ impl Drop for Service {
     }
 }
 
-/// Runs `text` as a workload into `dir/run`; returns the exit code, results.json and the
-/// output. A run that leaves no results.json fails the test, with splitbrain's stderr.
+/// Runs `text` as a workload into `dir/run`; see [`run_file`].
 pub fn run(dir: &Path, text: &str) -> (i32, Value, Output) {
     let workload = dir.join("workload.toml");
     std::fs::write(&workload, text).expect("write the workload");
+    run_file(dir, &workload)
+}
+
+/// Runs the workload file `workload` into `dir/run`; returns the exit code, results.json
+/// and the output. A run that leaves no results.json fails the test, with splitbrain's
+/// stderr.
+pub fn run_file(dir: &Path, workload: &Path) -> (i32, Value, Output) {
     let out = dir.join("run");
     let output = splitbrain(&[
         "run",
