@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use splitbrain::checker::relations::Relation;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
+use splitbrain::deploy::{self, Deployment};
 use splitbrain::history::{FORMAT_VERSION, Header, read_history};
 use splitbrain::nemesis::command::Hook;
 use splitbrain::nemesis::{
@@ -49,6 +50,9 @@ enum Command {
         /// Override the workload's seed (to reproduce or vary a run).
         #[arg(long)]
         seed: Option<u64>,
+        /// Leave the containers of [deploy] up after the run (`splitbrain down` removes them).
+        #[arg(long)]
+        keep: bool,
     },
     /// Check a recorded history: splitbrain's history.jsonl or Jepsen's history.edn.
     Check {
@@ -71,6 +75,12 @@ enum Command {
     },
     /// Undo what a hard-killed run of this workload left behind (paused or running nodes).
     Heal {
+        /// The workload file (TOML).
+        workload: PathBuf,
+    },
+    /// Remove the containers, volumes and network that [deploy] started for this workload
+    /// (left up by --keep, or by a run that was killed).
+    Down {
         /// The workload file (TOML).
         workload: PathBuf,
     },
@@ -126,6 +136,7 @@ pub fn main() -> u8 {
     let outcome = match cli.command {
         Command::Validate { workload } => validate(&workload),
         Command::Heal { workload } => heal(&workload),
+        Command::Down { workload } => down(&workload),
         Command::Check {
             history,
             model,
@@ -138,10 +149,11 @@ pub fn main() -> u8 {
             out,
             reports,
             seed,
+            keep,
         } => tokio::runtime::Runtime::new()
             .context("failed to start the async runtime")
             .map_err(internal)
-            .and_then(|rt| rt.block_on(run(&workload, out, &reports, seed))),
+            .and_then(|rt| rt.block_on(run(&workload, out, &reports, seed, keep))),
     };
     match outcome {
         Ok(verdict) => verdict.exit_code(),
@@ -282,15 +294,71 @@ async fn run(
     out: Option<PathBuf>,
     reports: &Path,
     seed: Option<u64>,
+    keep: bool,
 ) -> Result<Verdict, Failure> {
     let mut plan = Plan::from_file(workload).map_err(bad_input)?;
     if let Some(seed) = seed {
         plan.seed = seed;
     }
-    let client = HttpClient::new(&plan, |var| std::env::var(var).ok()).map_err(|e| match e {
+    let client = http_client(&plan)?;
+    let Some(deploy) = plan.deploy.clone() else {
+        return run_plan(workload, plan, client, out, reports, &mut None).await;
+    };
+    eprintln!(
+        "splitbrain: deploying {} containers on network {}",
+        deploy.containers.len(),
+        deploy.network
+    );
+    let deployment = Deployment::up(
+        &deploy,
+        |var| std::env::var(var).ok(),
+        |line| eprintln!("splitbrain: {line}"),
+    )
+    .await
+    .map_err(|e| match e {
+        deploy::DeployError::MissingEnv { .. } => bad_input(e),
+        e => unreachable(e),
+    })?;
+    plan.point_at(&deployment.published);
+    let mut dir = None;
+    let outcome = match http_client(&plan) {
+        Ok(client) => run_plan(workload, plan, client, out, reports, &mut dir).await,
+        Err(e) => Err(e),
+    };
+    if let Some(dir) = &dir
+        && let Err(e) = deployment.save_logs(&dir.join("nodes")).await
+    {
+        eprintln!("splitbrain: failed to save the containers' logs: {e}");
+    }
+    if keep {
+        println!(
+            "left up (--keep): {}; `splitbrain down {}` removes them",
+            deployment.container_names().join(", "),
+            workload.display()
+        );
+    } else {
+        let removed = deployment.remove().await;
+        eprintln!("splitbrain: removed {}", removed.join(", "));
+    }
+    outcome
+}
+
+fn http_client(plan: &Plan) -> Result<HttpClient, Failure> {
+    HttpClient::new(plan, |var| std::env::var(var).ok()).map_err(|e| match e {
         ClientError::Build { .. } => internal(e),
         _ => bad_input(e),
-    })?;
+    })
+}
+
+/// Runs a plan whose system is up; `dir_slot` gets the run folder once it exists.
+async fn run_plan(
+    workload: &Path,
+    plan: Plan,
+    client: HttpClient,
+    out: Option<PathBuf>,
+    reports: &Path,
+    dir_slot: &mut Option<PathBuf>,
+) -> Result<Verdict, Failure> {
     let create_dir = || {
         match &out {
             Some(path) => RunDir::create_at(path),
@@ -336,6 +404,7 @@ async fn run(
         },
     };
     eprintln!("splitbrain: run folder {}", dir.path.display());
+    *dir_slot = Some(dir.path.clone());
     std::fs::write(dir.workload(), &plan.source.text)
         .context("failed to copy the workload into the run folder")
         .map_err(internal)?;
@@ -490,6 +559,29 @@ async fn wait_until_ready(client: &HttpClient) -> Result<(), ClientError> {
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
         }
     }
+}
+
+/// `down`: removes what `[deploy]` started for the workload, found by its label.
+fn down(path: &Path) -> Result<Verdict, Failure> {
+    let plan = Plan::from_file(path).map_err(bad_input)?;
+    let Some(deploy) = &plan.deploy else {
+        return Err(bad_input(anyhow!(
+            "{} has no [deploy] section: splitbrain started no containers for it",
+            path.display()
+        )));
+    };
+    let removed = tokio::runtime::Runtime::new()
+        .context("failed to start the async runtime")
+        .map_err(internal)?
+        .block_on(deploy::down(&deploy.network))
+        .map_err(unreachable)?;
+    if removed.is_empty() {
+        println!("nothing of deployment {:?} is left", deploy.network);
+    }
+    for line in removed {
+        println!("removed {line}");
+    }
+    Ok(Verdict::Valid)
 }
 
 fn heal(path: &Path) -> Result<Verdict, Failure> {

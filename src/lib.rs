@@ -6,6 +6,7 @@
 
 pub mod checker;
 pub mod client;
+pub mod deploy;
 pub mod generator;
 pub mod history;
 pub mod nemesis;

@@ -1,6 +1,7 @@
-//! `${VAR}` references in header values: their syntax (checked when a plan is built) and
-//! their resolution from the environment (only when a run starts), so a secret never passes
-//! through a workload file, a Plan or the history.
+//! `${VAR}` references in header values and deployed containers' environment: their syntax
+//! (checked when a plan is built) and their resolution from the environment (only when a run
+//! starts), so a secret never passes through a workload file, a Plan or the history.
+//! `${VAR:-default}` stands for `default` when `VAR` is not set.
 
 use std::path::PathBuf;
 
@@ -20,22 +21,10 @@ impl HeaderSpec {
             field: format!("target.headers.{}", self.name),
             message,
         })?;
-        let mut out = String::with_capacity(self.value.len());
-        for piece in pieces {
-            match piece {
-                EnvPiece::Literal(text) => out.push_str(text),
-                EnvPiece::Var(var) => match env(var) {
-                    Some(value) => out.push_str(&value),
-                    None => {
-                        return Err(WorkloadError::MissingEnv {
-                            header: self.name.clone(),
-                            var: var.to_owned(),
-                        });
-                    }
-                },
-            }
-        }
-        Ok(out)
+        fill(&pieces, &env).map_err(|var| WorkloadError::MissingEnv {
+            header: self.name.clone(),
+            var,
+        })
     }
 
     /// The environment variables the value refers to (none if it is malformed).
@@ -44,17 +33,48 @@ impl HeaderSpec {
             .unwrap_or_default()
             .into_iter()
             .filter_map(|piece| match piece {
-                EnvPiece::Var(var) => Some(var),
+                EnvPiece::Var { name, .. } => Some(name),
                 EnvPiece::Literal(_) => None,
             })
             .collect()
     }
 }
 
-/// A piece of a header value: literal text or a `${VAR}` reference.
+/// `text` with every `${VAR}` replaced by its value from `env` (or its `:-default`); the
+/// name of the first variable that is not set and has no default otherwise. `text` must have
+/// passed [`parse_env_refs`] (a malformed one is taken literally).
+pub fn resolve_env_refs(
+    text: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    match parse_env_refs(text) {
+        Ok(pieces) => fill(&pieces, &env),
+        Err(_) => Ok(text.to_owned()),
+    }
+}
+
+fn fill(pieces: &[EnvPiece<'_>], env: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    for piece in pieces {
+        match piece {
+            EnvPiece::Literal(text) => out.push_str(text),
+            EnvPiece::Var { name, default } => match (env(name), default) {
+                (Some(value), _) => out.push_str(&value),
+                (None, Some(default)) => out.push_str(default),
+                (None, None) => return Err((*name).to_owned()),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// A piece of a header value: literal text or a `${VAR}` reference (`${VAR:-default}`).
 pub(super) enum EnvPiece<'a> {
     Literal(&'a str),
-    Var(&'a str),
+    Var {
+        name: &'a str,
+        default: Option<&'a str>,
+    },
 }
 
 /// Splits a header value into literal text and `${VAR}` references; a `$` not followed by
@@ -70,7 +90,10 @@ pub(super) fn parse_env_refs(value: &str) -> Result<Vec<EnvPiece<'_>>, String> {
         let close = after
             .find('}')
             .ok_or_else(|| "unclosed \"${\": expected ${NAME} with a closing brace".to_owned())?;
-        let var = &after[..close];
+        let (var, default) = match after[..close].split_once(":-") {
+            Some((var, default)) => (var, Some(default)),
+            None => (&after[..close], None),
+        };
         let mut chars = var.chars();
         let first_ok = chars
             .next()
@@ -78,10 +101,12 @@ pub(super) fn parse_env_refs(value: &str) -> Result<Vec<EnvPiece<'_>>, String> {
         if !first_ok || !chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
             return Err(format!(
                 "expected an environment variable name like ${{STAGING_TOKEN}} \
-                 (A-Z, 0-9 and '_', not starting with a digit), found ${{{var}}}"
+                 or ${{NAME:-default}} (A-Z, 0-9 and '_', not starting with a digit), found \
+                 ${{{}}}",
+                &after[..close]
             ));
         }
-        pieces.push(EnvPiece::Var(var));
+        pieces.push(EnvPiece::Var { name: var, default });
         rest = &after[close + 1..];
     }
     if !rest.is_empty() {
@@ -100,12 +125,22 @@ mod tests {
         let vars: Vec<&str> = pieces
             .iter()
             .filter_map(|p| match p {
-                EnvPiece::Var(v) => Some(*v),
+                EnvPiece::Var { name, .. } => Some(*name),
                 EnvPiece::Literal(_) => None,
             })
             .collect();
         assert_eq!(vars, ["X_1", "Y"]);
         assert!(parse_env_refs("${1X}").is_err());
         assert!(parse_env_refs("${}").is_err());
+    }
+
+    #[test]
+    fn a_default_stands_in_for_an_unset_variable_only() {
+        let env = |var: &str| (var == "SET").then(|| "x".to_owned());
+        assert_eq!(resolve_env_refs("a${SET:-d}b", env).unwrap(), "axb");
+        assert_eq!(resolve_env_refs("a${UNSET:-d}b", env).unwrap(), "adb");
+        assert_eq!(resolve_env_refs("${UNSET:-}", env).unwrap(), "");
+        assert_eq!(resolve_env_refs("${UNSET}", env).unwrap_err(), "UNSET");
+        assert!(parse_env_refs("${:-x}").is_err());
     }
 }

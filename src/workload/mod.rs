@@ -3,6 +3,7 @@
 
 mod bank;
 mod cx;
+mod deploy;
 mod env;
 mod error;
 mod nemesis;
@@ -13,6 +14,7 @@ mod template;
 mod validate;
 mod views;
 
+pub use env::resolve_env_refs;
 pub use error::WorkloadError;
 pub use plan::{
     Extract, HeaderSpec, HttpOp, HttpView, Phases, Plan, Source, StatusSet, Target, ValueSpec,

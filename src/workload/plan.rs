@@ -38,6 +38,8 @@ pub struct Plan {
     pub phases: Phases,
     /// Faults to inject during the main phase, and the nodes they land on; `None` = no faults.
     pub nemesis: Option<crate::nemesis::NemesisPlan>,
+    /// Containers splitbrain starts before the run (`[deploy]`); `None` = the system is up.
+    pub deploy: Option<crate::deploy::DeployPlan>,
     /// Where the workload came from, kept verbatim for the run folder and the history header.
     pub source: Source,
 }
@@ -171,4 +173,24 @@ pub struct Phases {
     pub converge_timeout: Duration,
     /// Pause between two convergence rounds.
     pub poll_interval: Duration,
+}
+
+impl Plan {
+    /// Points every URL that names a deployed container (by name or alias, on a published
+    /// port) at where that port landed on 127.0.0.1: `[target]`, ops' and views' `base_url`.
+    pub fn point_at(&mut self, published: &crate::deploy::Published) {
+        let Some(deploy) = &self.deploy else { return };
+        let rewrite = |url: &mut String| {
+            if let Some(new) = crate::deploy::rewrite_url(deploy, published, url) {
+                *url = new;
+            }
+        };
+        rewrite(&mut self.target.base_url);
+        for op in self.ops.values_mut() {
+            op.base_url.as_mut().map(rewrite);
+        }
+        for view in self.views.values_mut() {
+            view.base_url.as_mut().map(rewrite);
+        }
+    }
 }

@@ -34,6 +34,44 @@ pub struct RawWorkload {
     /// `[[relations]]`: what must hold between the views.
     #[serde(default)]
     pub relations: Vec<Spanned<RawRelation>>,
+    /// `[deploy]`: containers splitbrain starts before the run and removes after it.
+    /// Not `Spanned`: toml cannot span a table made implicitly by `[[deploy.containers]]`.
+    pub deploy: Option<RawDeploy>,
+}
+
+/// `[deploy]`: the system under test as containers splitbrain brings up on a network of
+/// their own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeploy {
+    pub network: Option<Spanned<String>>,
+    pub startup_timeout: Option<Spanned<String>>,
+    pub containers: Option<Vec<Spanned<RawContainer>>>,
+}
+
+/// `[[deploy.containers]]`: one container.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContainer {
+    pub name: Spanned<String>,
+    pub image: Spanned<String>,
+    pub command: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub env: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub volumes: Option<Spanned<Vec<Spanned<String>>>>,
+    pub aliases: Option<Spanned<Vec<Spanned<String>>>>,
+    pub health: Option<Spanned<RawHealth>>,
+}
+
+/// `health = { http = "/health", port = 8080 }`, `{ tcp = 4222 }` or `{ log = "ready" }`:
+/// when a container counts as up. One flat table, checked by `validate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealth {
+    pub http: Option<Spanned<String>>,
+    pub port: Option<Spanned<i64>>,
+    pub tcp: Option<Spanned<i64>>,
+    pub log: Option<Spanned<String>>,
 }
 
 /// `[views.NAME]`: one read of a list of records, by JSON pointers.

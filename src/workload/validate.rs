@@ -83,7 +83,22 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
         ));
     }
     let phases = check_phases(cx, raw.phases.as_ref().map(Spanned::get_ref))?;
-    let nemesis = super::nemesis::check(cx, raw.nodes, raw.nemesis, time_limit)?;
+    let mut deploy = super::deploy::check(cx, raw.deploy, &name)?;
+    if let Some(deploy) = &mut deploy {
+        let urls = std::iter::once(target.base_url.as_str())
+            .chain(ops.values().filter_map(|op| op.base_url.as_deref()))
+            .chain(views.values().filter_map(|view| view.base_url.as_deref()));
+        super::deploy::publish_ports(deploy, urls);
+    }
+    let nodes = match (&deploy, raw.nodes) {
+        // Deployed containers are the nodes, by their names, unless [[nodes]] say otherwise.
+        (Some(deploy), None) if raw.nemesis.is_some() => Some(super::deploy::nodes(deploy)),
+        (_, nodes) => nodes,
+    };
+    let mut nemesis = super::nemesis::check(cx, nodes, raw.nemesis, time_limit)?;
+    if let (Some(deploy), Some(nemesis)) = (&deploy, &mut nemesis) {
+        super::deploy::name_containers(deploy, nemesis);
+    }
     Ok(Plan {
         name,
         seed,
@@ -99,6 +114,7 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
         relations,
         phases,
         nemesis,
+        deploy,
         source,
     })
 }
