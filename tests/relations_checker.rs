@@ -77,6 +77,7 @@ fn covers() -> Relation {
     Relation::Covers {
         view: "replica".into(),
         op: "add".into(),
+        filter: Default::default(),
     }
 }
 

@@ -811,7 +811,7 @@ fn views_with(old: &str, new: &str) -> String {
 
 #[test]
 fn views_relations_and_a_custom_model_validate_into_the_plan() {
-    use splitbrain::checker::relations::{Compare, Expect, Filter, Relation};
+    use splitbrain::checker::relations::{Compare, Expect, Filter, Relation, When};
     use splitbrain::history::Value;
     let plan = parse(VIEWS).expect("valid");
     assert_eq!(
@@ -861,7 +861,8 @@ fn views_relations_and_a_custom_model_validate_into_the_plan() {
             },
             Relation::Covers {
                 view: "replica".into(),
-                op: "add".into()
+                op: "add".into(),
+                filter: Filter::default()
             },
             Relation::Unique {
                 view: "payments".into(),
@@ -869,11 +870,11 @@ fn views_relations_and_a_custom_model_validate_into_the_plan() {
             },
             Relation::Matches {
                 view: "primary".into(),
-                filter: Filter(vec![("status".into(), Value::from("CONFIRMED"))]),
+                filter: Filter(vec![("status".into(), vec![Value::from("CONFIRMED")])]),
                 other: "payments".into(),
                 other_filter: Filter(vec![
-                    ("ok".into(), Value::Bool(true)),
-                    ("state".into(), Value::from("CAPTURED"))
+                    ("ok".into(), vec![Value::Bool(true)]),
+                    ("state".into(), vec![Value::from("CAPTURED")])
                 ]),
                 key: "order_id".into(),
                 expect: Expect::One
@@ -882,7 +883,8 @@ fn views_relations_and_a_custom_model_validate_into_the_plan() {
                 view: "primary".into(),
                 fields: vec!["qty".into()],
                 total: 100,
-                floor: Some(0)
+                floor: Some(0),
+                when: When::Always
             },
         ]
     );
@@ -961,6 +963,124 @@ fn a_relation_naming_an_undeclared_field_lists_the_views_fields() {
     assert_contains(
         &message,
         &["field relations[3].filter", "declares no field \"stat\""],
+    );
+}
+
+#[test]
+fn a_filter_value_may_be_a_list_meaning_one_of_in_matches_and_covers() {
+    use splitbrain::checker::relations::{Filter, Relation};
+    use splitbrain::history::Value;
+    let text = views_with(
+        "filter = { status",
+        "filter = { status = [\"CONFIRMED\", \"CANCELLED\"], qty = 1 }",
+    );
+    let text = text.replacen(
+        "op = \"add\"",
+        "op = \"add\"\nfilter = { status = [\"DONE\", 7, true] }",
+        1,
+    );
+    let plan = parse(&text).expect("valid");
+    let Relation::Covers { filter, .. } = &plan.relations[1] else {
+        panic!("relations[1] is covers: {:?}", plan.relations[1])
+    };
+    assert_eq!(
+        filter,
+        &Filter(vec![(
+            "status".into(),
+            vec![Value::from("DONE"), Value::Int(7), Value::Bool(true)]
+        )])
+    );
+    let Relation::Matches { filter, .. } = &plan.relations[3] else {
+        panic!("relations[3] is matches: {:?}", plan.relations[3])
+    };
+    assert_eq!(
+        filter,
+        &Filter(vec![
+            ("qty".into(), vec![Value::Int(1)]),
+            (
+                "status".into(),
+                vec![Value::from("CONFIRMED"), Value::from("CANCELLED")]
+            ),
+        ])
+    );
+}
+
+#[test]
+fn an_empty_filter_list_or_a_list_item_that_is_not_a_scalar_is_refused() {
+    let message = error(&views_with("filter = { status", "filter = { status = [] }"));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:62:21:",
+            "field relations[3].filter.status",
+            "found an empty list",
+        ],
+    );
+    let message = error(&views_with(
+        "other_filter =",
+        "other_filter = { state = [\"CAPTURED\", [\"x\"]] }",
+    ));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:64:",
+            "field relations[3].other_filter.state",
+            "found an array as item 2",
+        ],
+    );
+    let message = error(&views_with(
+        "op = \"add\"",
+        "op = \"add\"\nfilter = { status = { a = 1 } }",
+    ));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:53:",
+            "field relations[1].filter.status",
+            "or a list of them, found a table",
+        ],
+    );
+    let message = error(&views_with(
+        "op = \"add\"",
+        "op = \"add\"\nfilter = { stat = \"DONE\" }",
+    ));
+    assert_contains(
+        &message,
+        &["field relations[1].filter", "declares no field \"stat\""],
+    );
+}
+
+#[test]
+fn conserved_takes_when_always_or_settled() {
+    use splitbrain::checker::relations::{Relation, When};
+    let when = |plan: &Plan| match &plan.relations[4] {
+        Relation::Conserved { when, .. } => *when,
+        other => panic!("relations[4] is conserved: {other:?}"),
+    };
+    let settled = views_with("floor = 0", "floor = 0\nwhen = \"settled\"");
+    assert_eq!(when(&parse(&settled).expect("valid")), When::Settled);
+    let always = views_with("floor = 0", "floor = 0\nwhen = \"always\"");
+    assert_eq!(when(&parse(&always).expect("valid")), When::Always);
+    let message = error(&views_with("floor = 0", "floor = 0\nwhen = \"eventually\""));
+    assert_contains(
+        &message,
+        &[
+            "workloads/test.toml:74:8:",
+            "field relations[4].when",
+            "expected \"always\" (every read) or \"settled\"",
+            "found \"eventually\"",
+        ],
+    );
+    let message = error(&views_with(
+        "op = \"add\"",
+        "op = \"add\"\nwhen = \"settled\"",
+    ));
+    assert_contains(
+        &message,
+        &[
+            "field relations[1].when",
+            "when does not apply to kind = \"covers\"",
+        ],
     );
 }
 
@@ -1095,14 +1215,14 @@ fn view_weights_timeouts_pointers_and_urls_are_checked() {
 }
 
 #[test]
-fn a_filter_value_must_be_a_scalar() {
+fn a_filter_value_must_be_a_scalar_or_a_list_of_scalars() {
     let message = error(&views_with(
         "filter = { status",
-        "filter = { status = [\"A\", \"B\"] }",
+        "filter = { status = { is = \"A\" } }",
     ));
     assert_contains(
         &message,
-        &["field relations[3].filter.status", "found a array"],
+        &["field relations[3].filter.status", "found a table"],
     );
 }
 
@@ -1349,6 +1469,66 @@ fn account_and_balance_pointers_belong_to_the_bank_read_only() {
         &[
             "field model.ops.transfer.balance",
             "pointers of a bank's read",
+        ],
+    );
+}
+
+#[test]
+fn value_modulo_n_fills_a_custom_ops_body_and_path_with_the_value_mod_n() {
+    use splitbrain::client::Invocation;
+    use splitbrain::history::Value;
+    let text = VIEWS.replacen(
+        "body = '{\"id\": {{value}}}'",
+        "body = '{\"id\": {{value}}, \"customer\": \"c{{value % 7}}\", \"amount\": {{value%150}}}'",
+        1,
+    );
+    let text = text.replacen("path = \"/items\"", "path = \"/items/{{ value % 4 }}\"", 1);
+    let plan = parse(&text).expect("valid");
+    let add = &plan.ops["add"];
+    let inv = Invocation {
+        f: "add".into(),
+        value: Value::Int(303),
+        process: 0,
+        key: Value::Nil,
+    };
+    assert_eq!(
+        add.body.as_ref().expect("a body").render_json(&inv),
+        r#"{"id": 303, "customer": "c2", "amount": 3}"#
+    );
+    assert_eq!(add.path.render_path(&inv), "/items/3");
+}
+
+#[test]
+fn value_modulo_n_needs_n_of_2_or_more_and_an_integer_value() {
+    for (modulus, found) in [("1", "\"1\""), ("0", "\"0\""), ("x", "\"x\"")] {
+        let message = error(&VIEWS.replacen(
+            "body = '{\"id\": {{value}}}'",
+            &format!("body = '{{\"id\": {{{{value}}}}, \"c\": {{{{value % {modulus}}}}}}}'"),
+            1,
+        ));
+        assert_contains(
+            &message,
+            &[
+                "workloads/test.toml:15:8:",
+                "field model.ops.add.body",
+                &format!("must be an integer >= 2, found {found}"),
+            ],
+        );
+    }
+    let message = error(&with_line(
+        "path = \"/v1/items\"",
+        "path = \"/v1/items?shard={{value % 3}}\"",
+    ));
+    assert_contains(&message, &["field model.ops.read.path", "carries no value"]);
+    let message = error(&bank_with(
+        "path = \"/transfer\"",
+        "path = \"/transfer/{{value % 3}}\"",
+    ));
+    assert_contains(
+        &message,
+        &[
+            "field model.ops.transfer.path",
+            "{{value % 3}} needs an integer value",
         ],
     );
 }

@@ -106,9 +106,11 @@ pub struct RawRelation {
     pub fields: Option<Spanned<Vec<Spanned<String>>>>,
     pub total: Option<Spanned<i64>>,
     pub floor: Option<Spanned<i64>>,
+    pub when: Option<Spanned<String>>,
 }
 
-/// `filter = { status = "CONFIRMED" }`: field name → a TOML scalar.
+/// `filter = { status = "CONFIRMED" }`: field name → a TOML scalar, or a list of them
+/// (`status = ["CONFIRMED", "CANCELLED"]`: one of).
 pub type RawFilter = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 /// `[[nodes]]`: one node of the system under test.

@@ -1,7 +1,7 @@
-//! Request templates: a path or body with `{{value}}`, `{{key}}` and `{{process}}`
-//! placeholders (and a bank transfer's `{{from}}`, `{{to}}` and `{{amount}}`), parsed once
-//! when the workload is validated and filled for every request. Which op may use which
-//! placeholder is the validation's call, not the parser's.
+//! Request templates: a path or body with `{{value}}`, `{{value % N}}`, `{{key}}` and
+//! `{{process}}` placeholders (and a bank transfer's `{{from}}`, `{{to}}` and `{{amount}}`),
+//! parsed once when the workload is validated and filled for every request. Which op may use
+//! which placeholder is the validation's call, not the parser's.
 //!
 //! A path fills placeholders URL-encoded (integers as digits, strings percent-encoded), a
 //! body fills them as JSON (`3`, `"a"`, `null`), so a body template is written as the JSON
@@ -22,7 +22,15 @@ const PATH_KEEP: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// The placeholder names a template may use, for error messages.
-pub const PLACEHOLDERS: &[&str] = &["value", "key", "process", "from", "to", "amount"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "value",
+    "key",
+    "process",
+    "from",
+    "to",
+    "amount",
+    "value % N",
+];
 
 /// A parsed template.
 #[derive(Clone, Debug)]
@@ -43,6 +51,10 @@ enum Piece {
 pub enum Placeholder {
     /// The invocation's value (`{{value}}`).
     Value,
+    /// The invocation's integer value modulo N ≥ 2 (`{{value % N}}`), in 0..N: a fresh
+    /// integer spread over N customers, amounts, shards. A value that is not an integer
+    /// fills nothing (validation keeps it to ops whose value is an integer).
+    ValueModulo(i64),
     /// The invocation's key (`{{key}}`), for keyed models.
     Key,
     /// The worker's process id (`{{process}}`).
@@ -56,10 +68,10 @@ pub enum Placeholder {
 }
 
 impl Placeholder {
-    /// The name written between the braces.
+    /// The name written between the braces (without a modulus).
     pub fn name(self) -> &'static str {
         match self {
-            Placeholder::Value => "value",
+            Placeholder::Value | Placeholder::ValueModulo(_) => "value",
             Placeholder::Key => "key",
             Placeholder::Process => "process",
             Placeholder::From => "from",
@@ -91,6 +103,10 @@ impl Placeholder {
     fn fill(self, inv: &Invocation) -> Value {
         match self {
             Placeholder::Value => inv.value.clone(),
+            Placeholder::ValueModulo(n) => match inv.value {
+                Value::Int(i) => Value::Int(i.rem_euclid(n)),
+                _ => Value::Nil,
+            },
             Placeholder::Key => inv.key.clone(),
             Placeholder::Process => Value::Int(i64::try_from(inv.process).unwrap_or(i64::MAX)),
             Placeholder::From | Placeholder::To | Placeholder::Amount => {
@@ -117,13 +133,7 @@ impl Template {
                     valid_list()
                 ));
             };
-            let name = after[..close].trim();
-            let placeholder = Placeholder::from_name(name).ok_or_else(|| {
-                format!(
-                    "unknown placeholder \"{{{{{name}}}}}\": expected {}",
-                    valid_list()
-                )
-            })?;
+            let placeholder = placeholder(after[..close].trim())?;
             pieces.push(Piece::Placeholder(placeholder));
             rest = &after[close + 2..];
         }
@@ -194,6 +204,30 @@ pub(crate) fn find_open(text: &str) -> Option<usize> {
         at += 1;
     }
     Some(at)
+}
+
+/// The placeholder between the braces: a name, or `value % N`.
+fn placeholder(inside: &str) -> Result<Placeholder, String> {
+    let Some((name, modulus)) = inside.split_once('%') else {
+        return Placeholder::from_name(inside).ok_or_else(|| {
+            format!(
+                "unknown placeholder \"{{{{{inside}}}}}\": expected {}",
+                valid_list()
+            )
+        });
+    };
+    if name.trim() != "value" {
+        return Err(format!(
+            "only {{{{value}}}} takes a modulus (\"{{{{value % N}}}}\"), found \"{{{{{inside}}}}}\""
+        ));
+    }
+    match modulus.trim().parse::<i64>() {
+        Ok(n) if n >= 2 => Ok(Placeholder::ValueModulo(n)),
+        _ => Err(format!(
+            "the modulus in \"{{{{{inside}}}}}\" must be an integer >= 2, found {:?}",
+            modulus.trim()
+        )),
+    }
 }
 
 fn push_literal(pieces: &mut Vec<Piece>, text: &str) {
@@ -273,6 +307,43 @@ mod tests {
         let t = Template::parse("/t/{{from}}/{{to}}?n={{amount}}").unwrap();
         assert_eq!(t.render_path(&inv(transfer)), "/t/a%20b/1?n=5");
         assert_eq!(t.render_path(&inv(Value::Int(3))), "/t//?n=");
+    }
+
+    #[test]
+    fn value_modulo_n_fills_the_integer_value_mod_n_in_paths_and_bodies() {
+        let t = Template::parse(r#"{"id": {{value}}, "c": "c{{value % 7}}", "a": {{value%150}}}"#)
+            .unwrap();
+        assert_eq!(
+            t.render_json(&inv(Value::Int(303))),
+            r#"{"id": 303, "c": "c2", "a": 3}"#
+        );
+        assert_eq!(
+            t.placeholders().collect::<Vec<_>>(),
+            [
+                Placeholder::Value,
+                Placeholder::ValueModulo(7),
+                Placeholder::ValueModulo(150)
+            ]
+        );
+        let t = Template::parse("/c/{{ value % 3 }}").unwrap();
+        assert_eq!(t.render_path(&inv(Value::Int(-1))), "/c/2");
+        assert_eq!(t.render_path(&inv("a".into())), "/c/");
+    }
+
+    #[test]
+    fn a_modulus_below_2_or_not_an_integer_or_on_another_name_is_an_error() {
+        for (text, says) in [
+            ("{{value % 1}}", "must be an integer >= 2, found \"1\""),
+            ("{{value % 0}}", "must be an integer >= 2, found \"0\""),
+            ("{{value % -3}}", "must be an integer >= 2, found \"-3\""),
+            ("{{value % x}}", "must be an integer >= 2, found \"x\""),
+            ("{{value %}}", "must be an integer >= 2, found \"\""),
+            ("{{value % 2.5}}", "must be an integer >= 2, found \"2.5\""),
+            ("{{process % 3}}", "only {{value}} takes a modulus"),
+        ] {
+            let err = Template::parse(text).unwrap_err();
+            assert!(err.contains(says), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -628,9 +628,10 @@ fn check_body(
     Ok(template)
 }
 
-/// `{{value}}` in an operation that carries no value (a read, a dequeue, a generate) would
-/// always be empty: almost certainly a mistake. So would `{{from}}`, `{{to}}` or `{{amount}}`
-/// anywhere but in a bank's transfer.
+/// `{{value}}` or `{{value % N}}` in an operation that carries no value (a read, a dequeue, a
+/// generate) would always be empty: almost certainly a mistake. So would `{{value % N}}` in a
+/// bank's transfer (its value is a map, not an integer), and `{{from}}`, `{{to}}` or
+/// `{{amount}}` anywhere but in a bank's transfer.
 fn check_value_use(
     cx: &Cx,
     text: &Spanned<String>,
@@ -638,12 +639,28 @@ fn check_value_use(
     template: &Template,
     needs: Needs,
 ) -> Result<(), WorkloadError> {
-    if !needs.has_value && template.placeholders().any(|p| p == Placeholder::Value) {
+    let uses_value =
+        |p: &Placeholder| matches!(p, Placeholder::Value | Placeholder::ValueModulo(_));
+    if !needs.has_value && template.placeholders().any(|p| uses_value(&p)) {
         return Err(cx.at(
             text,
             field,
             "this operation carries no value, so {{value}} would always be empty; \
              use {{process}} or a literal",
+        ));
+    }
+    if needs.transfer
+        && let Some(Placeholder::ValueModulo(n)) = template
+            .placeholders()
+            .find(|p| matches!(p, Placeholder::ValueModulo(_)))
+    {
+        return Err(cx.at(
+            text,
+            field,
+            format!(
+                "{{{{value % {n}}}}} needs an integer value, but a transfer's value is a map of \
+                 from, to and amount; use {{{{from}}}}, {{{{to}}}} or {{{{amount}}}}"
+            ),
         ));
     }
     if let Some(p) = template.placeholders().find(|p| p.is_transfer_field())

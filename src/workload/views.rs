@@ -18,19 +18,19 @@ use super::validate::{
     DEFAULT_TIMEOUT, check_base_url, check_method, check_path_text, check_pointer, quoted_list,
 };
 use crate::checker::Model;
-use crate::checker::relations::{Compare, Expect, Filter, Relation};
+use crate::checker::relations::{Compare, Expect, Filter, Relation, When};
 use crate::history::Value;
 
 /// The keys each relation kind takes, besides `kind`.
 const KINDS: &[(&str, &[&str])] = &[
     ("agree", &["views", "compare"]),
-    ("covers", &["view", "op"]),
+    ("covers", &["view", "op", "filter"]),
     ("unique", &["view", "key"]),
     (
         "matches",
         &["view", "filter", "other", "other_filter", "key", "expect"],
     ),
-    ("conserved", &["view", "fields", "total", "floor"]),
+    ("conserved", &["view", "fields", "total", "floor", "when"]),
 ];
 
 /// Checks every `[views.NAME]`.
@@ -259,9 +259,11 @@ impl Rel<'_> {
                 ),
             ));
         }
+        let filter = self.filter(view, raw.filter.as_ref(), "filter")?;
         Ok(Relation::Covers {
             view: view.to_owned(),
             op: op.get_ref().clone(),
+            filter,
         })
     }
 
@@ -321,11 +323,28 @@ impl Rel<'_> {
             .map(|f| self.field(view, f, "fields"))
             .collect::<Result<Vec<_>, _>>()?;
         let total = *self.required(&raw.total, "total", "conserved")?.get_ref();
+        let when = match &raw.when {
+            None => When::Always,
+            Some(w) if w.get_ref() == "always" => When::Always,
+            Some(w) if w.get_ref() == "settled" => When::Settled,
+            Some(w) => {
+                return Err(self.cx.at(
+                    w,
+                    &self.key("when"),
+                    format!(
+                        "expected \"always\" (every read) or \"settled\" (the convergence \
+                         phase's last round), found {:?}",
+                        w.get_ref()
+                    ),
+                ));
+            }
+        };
         Ok(Relation::Conserved {
             view: view.to_owned(),
             fields,
             total,
             floor: raw.floor.as_ref().map(|f| *f.get_ref()),
+            when,
         })
     }
 
@@ -415,25 +434,53 @@ impl Rel<'_> {
         let mut conditions = Vec::new();
         for (name, value) in raw.map(Spanned::get_ref).into_iter().flatten() {
             let field = self.field(view, name, key)?;
-            let value = match value.get_ref() {
-                toml::Value::String(s) => Value::from(s.as_str()),
-                toml::Value::Integer(i) => Value::Int(*i),
-                toml::Value::Float(f) => Value::Float(*f),
-                toml::Value::Boolean(b) => Value::Bool(*b),
-                other => {
+            let at = format!("{}.{}", self.key(key), name.get_ref());
+            let values = match value.get_ref() {
+                toml::Value::Array(items) if items.is_empty() => {
                     return Err(self.cx.at(
                         value,
-                        &format!("{}.{}", self.key(key), name.get_ref()),
-                        format!(
-                            "expected a string, number or boolean to compare with, found a {}",
-                            other.type_str()
-                        ),
+                        &at,
+                        "expected one or more values to compare with, found an empty list",
                     ));
                 }
+                toml::Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        scalar(item).map_err(|found| {
+                            let m = format!(
+                                "expected a list of strings, numbers or booleans (any of \
+                                 which the field may equal), found {found} as item {}",
+                                i + 1
+                            );
+                            self.cx.at(value, &at, m)
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                item => vec![scalar(item).map_err(|found| {
+                    let m = format!(
+                        "expected a string, number or boolean to compare with, or a list of \
+                         them, found {found}"
+                    );
+                    self.cx.at(value, &at, m)
+                })?],
             };
-            conditions.push((field, value));
+            conditions.push((field, values));
         }
         Ok(Filter(conditions))
+    }
+}
+
+/// A filter's scalar as a history value, or what it is instead (`a table`).
+fn scalar(value: &toml::Value) -> Result<Value, &'static str> {
+    match value {
+        toml::Value::String(s) => Ok(Value::from(s.as_str())),
+        toml::Value::Integer(i) => Ok(Value::Int(*i)),
+        toml::Value::Float(f) => Ok(Value::Float(*f)),
+        toml::Value::Boolean(b) => Ok(Value::Bool(*b)),
+        toml::Value::Array(_) => Err("an array"),
+        toml::Value::Table(_) => Err("a table"),
+        toml::Value::Datetime(_) => Err("a datetime"),
     }
 }
 
@@ -455,6 +502,7 @@ fn present(raw: &RawRelation) -> Vec<(&'static str, Range<usize>)> {
         at("fields", &raw.fields),
         at("total", &raw.total),
         at("floor", &raw.floor),
+        at("when", &raw.when),
     ]
     .into_iter()
     .flatten()

@@ -2,10 +2,14 @@
 //! goes below a floor: Jepsen's bank checker (jepsen.tests.bank) over a view, for stock
 //! reserved and released across services, or money moved between accounts.
 //!
-//! Every ok read of the view is judged (main phase and rounds): the sum of `fields` over all
-//! records must equal `total` (**wrong-total** otherwise), and no field may be below `floor`
-//! (**negative**). A read where a field is missing or not an integer cannot be summed: it is
-//! counted as unreadable and skipped.
+//! With `When::Always`, every ok read of the view is judged (main phase and rounds); with
+//! `When::Settled`, only the view's read in the latest convergence round that read it ok, for
+//! totals that in-flight work may disturb (a reservation not yet released) but that must hold
+//! once the system settles. A history without rounds leaves a settled total unknown, never
+//! valid. In a judged read the sum of `fields` over all records must equal `total`
+//! (**wrong-total** otherwise), and no field may be below `floor` (**negative**). A read where
+//! a field is missing or not an integer cannot be summed: it is counted as unreadable and
+//! skipped.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +17,7 @@ use serde_json::json;
 
 use super::super::CheckerResult;
 use super::super::witness::{AnomalyLog, anomaly, counts, ended};
+use super::When;
 use super::view::{ViewRead, Views, field, id};
 use crate::history::Value;
 
@@ -22,6 +27,7 @@ pub struct Sum<'a> {
     pub fields: &'a [String],
     pub total: i64,
     pub floor: Option<i64>,
+    pub when: When,
 }
 
 /// What one read shows.
@@ -93,14 +99,44 @@ impl<'a> Sum<'a> {
         }
     }
 
-    /// Checks every ok read of the view (see the module docs).
+    /// The reads `when` picks, or why there are none to judge.
+    fn reads<'h>(&self, all: &Views<'h>) -> Result<Vec<ViewRead<'h>>, String> {
+        let view = self.view;
+        match self.when {
+            When::Always if all.of(view).is_empty() => {
+                Err(format!("{view} was never read ok, so no total was seen"))
+            }
+            When::Always => Ok(all.of(view).to_vec()),
+            When::Settled if all.rounds.is_empty() => Err(format!(
+                "when = \"settled\" judges {view} in the convergence phase's last round, but \
+                 the history has no convergence rounds (the run stopped before that phase, or \
+                 it declared no relations)"
+            )),
+            When::Settled => match all.rounds.iter().rev().find_map(|r| r.read(view)) {
+                Some(read) => Ok(vec![read]),
+                None => Err(format!(
+                    "when = \"settled\" judges {view} in the convergence phase's last round, \
+                     but none of the {} round(s) read it ok",
+                    all.rounds.len()
+                )),
+            },
+        }
+    }
+
+    /// Checks the reads `when` picks (see the module docs).
     pub fn check(&self, all: &Views) -> CheckerResult {
-        let reads = all.of(self.view);
         let mut log = AnomalyLog::default();
         let mut stats = BTreeMap::new();
+        if self.when == When::Settled {
+            stats.insert("when".into(), json!("settled"));
+        }
+        let (reads, none) = match self.reads(all) {
+            Ok(reads) => (reads, None),
+            Err(why) => (Vec::new(), Some(why)),
+        };
         let mut unreadable = 0u64;
         let mut first_unreadable = None;
-        for read in reads {
+        for read in &reads {
             match self.judge(read.records) {
                 Judgement::Unreadable(record, f) => {
                     unreadable += 1;
@@ -119,12 +155,9 @@ impl<'a> Sum<'a> {
             );
             stats.insert("first-unreadable".into(), json!(why));
         }
-        let nothing = match (reads.is_empty(), first_unreadable) {
-            (true, _) => Some(format!(
-                "{} was never read ok, so no total was seen",
-                self.view
-            )),
-            (false, Some((_, record, f))) if unreadable == reads.len() as u64 => Some(format!(
+        let nothing = match (none, first_unreadable) {
+            (Some(why), _) => Some(why),
+            (None, Some((_, record, f))) if unreadable == reads.len() as u64 => Some(format!(
                 "no read of {} could be summed: field {f} is missing or not an integer (record \
                  {}: {})",
                 self.view,
@@ -185,7 +218,7 @@ impl<'a> Sum<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Relation;
+    use super::super::{Relation, When};
     use crate::checker::Verdict;
     use crate::checker::test_support::{check_relation, round, witnesses};
 
@@ -195,6 +228,7 @@ mod tests {
             fields: vec!["available".into(), "reserved".into()],
             total: 10,
             floor: Some(0),
+            when: When::Always,
         }
     }
 
@@ -244,6 +278,73 @@ mod tests {
         assert_eq!(
             c.unmet,
             ["conserved(stock): 1 field(s) below 0, e.g. available of record a is -2"]
+        );
+    }
+
+    fn settled() -> Relation {
+        Relation::Conserved {
+            view: "stock".into(),
+            fields: vec!["available".into(), "sold".into()],
+            total: 10,
+            floor: Some(0),
+            when: When::Settled,
+        }
+    }
+
+    #[test]
+    fn a_settled_total_judges_only_the_last_round() {
+        let script = "10 1 i view:stock
+                      20 1 ok view:stock {records [{id a available 4 sold 1}]}
+                      "
+        .to_owned()
+            + &round(1, 100, &[("stock", "[{id a available 7 sold 2}]")])
+            + &round(2, 200, &[("stock", "[{id a available 8 sold 2}]")]);
+        let (r, c) = check_relation(settled(), &script);
+        assert_eq!(r.valid, Verdict::Valid, "{r:?}");
+        assert_eq!(r.counts["reads"], 1);
+        assert_eq!(r.stats["when"], "settled");
+        // Round 1's sum was wrong, so the phase had to wait for round 2.
+        assert_eq!((c.converged, c.rounds), (true, 2));
+        assert!(c.unmet.is_empty());
+        let mut always = settled();
+        if let Relation::Conserved { when, .. } = &mut always {
+            *when = When::Always;
+        }
+        let (always, _) = check_relation(always, &script);
+        assert_eq!(always.counts["wrong-total"], 2);
+    }
+
+    #[test]
+    fn a_settled_total_still_wrong_in_the_last_round_is_wrong_total_and_unmet() {
+        let script = round(1, 100, &[("stock", "[{id a available 7 sold 2}]")])
+            + &round(2, 200, &[("stock", "[{id a available 6 sold 2}]")])
+            + &round(3, 300, &[("stock", "fail")]);
+        let (r, c) = check_relation(settled(), &script);
+        assert_eq!(witnesses(&r), [("wrong-total", vec![2, 3])]);
+        assert_eq!(r.anomalies[0].details["sum"], 8);
+        assert!(!c.converged);
+        assert_eq!(
+            c.unmet,
+            ["conserved(stock): stock not read ok in this round"]
+        );
+        let (_, c) = check_relation(settled(), &script[..script.find("300 1 i").unwrap()]);
+        assert_eq!(c.unmet, ["conserved(stock): the total is 8, not 10"]);
+    }
+
+    #[test]
+    fn a_settled_total_without_convergence_rounds_is_unknown_with_the_reason() {
+        let script = "10 1 i view:stock
+                      20 1 ok view:stock {records [{id a available 8 sold 2}]}";
+        let (r, _) = check_relation(settled(), script);
+        assert_eq!(r.valid, Verdict::Unknown);
+        let reason = r.stats["reason"].as_str().unwrap();
+        assert!(reason.contains("no convergence rounds"), "{reason}");
+        let (r, _) = check_relation(settled(), &round(1, 100, &[("stock", "fail")]));
+        assert_eq!(r.valid, Verdict::Unknown);
+        let reason = r.stats["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("none of the 1 round(s) read it ok"),
+            "{reason}"
         );
     }
 

@@ -29,8 +29,14 @@ fn unmet_one(relation: &Relation, writes: &Writes, snapshot: &Snapshot) -> Optio
     let records = |view: &str| snapshot.get(view).copied();
     match relation {
         Relation::Agree { views, compare } => agree::unmet(&name, views, *compare, snapshot),
-        Relation::Covers { view, op } => {
-            covers::unmet(&name, op, view, writes.of(op), records(view))
+        Relation::Covers { view, op, filter } => {
+            let cover = covers::Cover {
+                op,
+                view,
+                filter,
+                written: writes.of(op),
+            };
+            cover.unmet(&name, records(view))
         }
         Relation::Unique { view, key } => unique::unmet(&name, view, key.as_deref(), records(view)),
         Relation::Matches {
@@ -56,12 +62,16 @@ fn unmet_one(relation: &Relation, writes: &Writes, snapshot: &Snapshot) -> Optio
             fields,
             total,
             floor,
+            when,
         } => {
+            // A settled total is judged on the last round, so every round must meet it for
+            // the phase to stop; an `always` one too, as it must hold in every read.
             let sum = conserved::Sum {
                 view,
                 fields,
                 total: *total,
                 floor: *floor,
+                when: *when,
             };
             sum.unmet(&name, records(view))
         }

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::super::CheckerResult;
 use super::super::witness::{AnomalyLog, anomaly, counts, ended};
-use super::view::{ViewRead, Views, field, id, list_ids, loose_eq, text};
+use super::view::{ViewRead, Views, field, id, list_ids, text};
 use super::{Expect, Filter};
 use crate::history::Value;
 
@@ -46,13 +46,6 @@ pub struct Judgement<'r> {
     pub orphaned: Vec<&'r Value>,
     /// View records with exactly one match (`Expect::One`).
     pub matched: u64,
-}
-
-impl Filter {
-    /// Whether `record` holds every (field, value) of the filter.
-    pub fn passes(&self, record: &Value) -> bool {
-        self.0.iter().all(|(f, v)| loose_eq(field(record, f), v))
-    }
 }
 
 impl Join<'_> {
@@ -232,9 +225,9 @@ mod tests {
     fn matches(expect: Expect, status: &str) -> Relation {
         Relation::Matches {
             view: "orders".into(),
-            filter: Filter(vec![("status".into(), Value::from(status))]),
+            filter: Filter(vec![("status".into(), vec![Value::from(status)])]),
             other: "payments".into(),
-            other_filter: Filter(vec![("kind".into(), Value::from("capture"))]),
+            other_filter: Filter(vec![("kind".into(), vec![Value::from("capture")])]),
             key: "order_id".into(),
             expect,
         }

@@ -20,6 +20,7 @@ mod agree;
 mod conserved;
 mod converge;
 mod covers;
+mod filter;
 mod matches;
 mod unique;
 mod view;
@@ -27,6 +28,8 @@ mod view;
 use std::collections::BTreeMap;
 
 use crate::history::Value;
+
+pub use filter::Filter;
 
 /// One relation a workload declares, over views named in the workload.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,8 +43,14 @@ pub enum Relation {
         compare: Compare,
     },
     /// Every write op `op` that ended `ok` has its value among the ids of `view`'s last read
-    /// (`lost` otherwise); one that ended `fail` must not (`unexpected`); `info` may or may not.
-    Covers { view: String, op: String },
+    /// (`lost` otherwise), and its record there passes `filter` (`missing` otherwise: it is
+    /// there but never reached the state the filter names); one that ended `fail` must not be
+    /// there (`unexpected`); `info` may or may not.
+    Covers {
+        view: String,
+        op: String,
+        filter: Filter,
+    },
     /// No two records of `view` share an id, or, with `key`, the value of field `key` (one
     /// capture per order): `duplicated`, with both records.
     Unique { view: String, key: Option<String> },
@@ -58,13 +67,14 @@ pub enum Relation {
         key: String,
         expect: Expect,
     },
-    /// In every read of `view` (not only the last), the sum of `fields` over all records
-    /// equals `total` (`wrong-total`), and no field is below `floor` (`negative`).
+    /// In the reads of `view` that `when` picks, the sum of `fields` over all records equals
+    /// `total` (`wrong-total`), and no field is below `floor` (`negative`).
     Conserved {
         view: String,
         fields: Vec<String>,
         total: i64,
         floor: Option<i64>,
+        when: When,
     },
 }
 
@@ -84,9 +94,16 @@ pub enum Expect {
     None,
 }
 
-/// Field = value conditions, all of which must hold (plain equality, no expressions).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Filter(pub Vec<(String, Value)>);
+/// Which reads of its view a `conserved` relation judges.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum When {
+    /// Every ok read, main phase and rounds: the total holds at every moment.
+    #[default]
+    Always,
+    /// Only the view's read in the latest convergence round that read it ok: the total holds
+    /// once everything in flight has settled (reservations released, refunds made).
+    Settled,
+}
 
 impl Relation {
     /// A short, stable name for results.json: `agree(primary,replica)`, `covers(add→replica)`,
@@ -94,7 +111,7 @@ impl Relation {
     pub fn name(&self) -> String {
         match self {
             Relation::Agree { views, .. } => format!("agree({})", views.join(",")),
-            Relation::Covers { view, op } => format!("covers({op}→{view})"),
+            Relation::Covers { view, op, .. } => format!("covers({op}→{view})"),
             Relation::Unique { view, key: None } => format!("unique({view})"),
             Relation::Unique {
                 view,
@@ -221,7 +238,13 @@ fn check_one(
             let stats = converge::stats(convergence);
             agree::check(names, *compare, history, views, &stats)
         }
-        Relation::Covers { view, op } => covers::check(op, view, writes.of(op), history, views),
+        Relation::Covers { view, op, filter } => covers::Cover {
+            op,
+            view,
+            filter,
+            written: writes.of(op),
+        }
+        .check(history, views),
         Relation::Unique { view, key } => unique::check(view, key.as_deref(), views),
         Relation::Matches {
             view,
@@ -244,11 +267,13 @@ fn check_one(
             fields,
             total,
             floor,
+            when,
         } => conserved::Sum {
             view,
             fields,
             total: *total,
             floor: *floor,
+            when: *when,
         }
         .check(views),
     }
