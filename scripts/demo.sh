@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: build splitbrain and the toyset demo service, then run
-# workloads/toyset-set-faults.toml: splitbrain starts a toyset node itself, drives the set
-# workload against it while its nemesis pauses the node (SIGSTOP / SIGCONT) every few seconds,
-# heals everything, checks the history and leaves the run folder (history.jsonl with the
-# nemesis events, results.json, run.log, nodes/*.log) under reports/toyset-set-faults/latest/.
-# toyset is started with one bug on (it drops 1 acknowledged add in 100), so the verdict is
-# INVALID with the lost elements and the faults active around them; TOYSET_BUGS= runs a
-# correct node (exit 0). Exit code: splitbrain's.
+# The main job on a fresh machine: install what is missing (scripts/setup.sh), build
+# splitbrain and the images of the shop (targets/shop) and NATS locally
+# (scripts/build-images.sh), then run workloads/shop.toml: splitbrain deploys NATS and the
+# three services as containers, places orders from 16 workers for 30 s while its nemesis
+# partitions, kills and pauses them, heals, waits for the services to settle, checks the
+# relations between their views, and removes the containers. The verdict is VALID (exit 0);
+# SHOP_BUGS=racy-stock (or another switch from targets/shop/README.md) turns on a bug and
+# the verdict is INVALID (exit 1) with the anomaly. The run folder (history.jsonl,
+# results.json, run.log, nodes/*.log) is reports/shop/latest/. Exit code: splitbrain's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --workspace
-export TOYSET_BUGS="${TOYSET_BUGS-lose-every=100}"
+bash scripts/setup.sh
+cargo build --release -p splitbrain
+bash scripts/build-images.sh
 status=0
-./target/release/splitbrain run workloads/toyset-set-faults.toml || status=$?
-echo "run folder: reports/toyset-set-faults/latest (exit code $status)"
+./target/release/splitbrain run workloads/shop.toml || status=$?
+echo "run folder: reports/shop/latest (exit code $status)"
 exit $status

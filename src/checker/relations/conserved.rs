@@ -277,7 +277,9 @@ mod tests {
         );
         assert_eq!(
             c.unmet,
-            ["conserved(stock): 1 field(s) below 0, e.g. available of record a is -2"]
+            [
+                "conserved(stock.available+reserved): 1 field(s) below 0, e.g. available of record a is -2"
+            ]
         );
     }
 
@@ -325,10 +327,13 @@ mod tests {
         assert!(!c.converged);
         assert_eq!(
             c.unmet,
-            ["conserved(stock): stock not read ok in this round"]
+            ["conserved(stock.available+sold, settled): stock not read ok in this round"]
         );
         let (_, c) = check_relation(settled(), &script[..script.find("300 1 i").unwrap()]);
-        assert_eq!(c.unmet, ["conserved(stock): the total is 8, not 10"]);
+        assert_eq!(
+            c.unmet,
+            ["conserved(stock.available+sold, settled): the total is 8, not 10"]
+        );
     }
 
     #[test]

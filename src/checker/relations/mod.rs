@@ -118,7 +118,17 @@ impl Relation {
                 key: Some(key),
             } => format!("unique({view}.{key})"),
             Relation::Matches { view, other, .. } => format!("matches({view}→{other})"),
-            Relation::Conserved { view, .. } => format!("conserved({view})"),
+            Relation::Conserved {
+                view, fields, when, ..
+            } => format!(
+                "conserved({view}.{}{})",
+                fields.join("+"),
+                if *when == When::Settled {
+                    ", settled"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 
