@@ -6,53 +6,7 @@
 
 mod common;
 
-use common::{build_images, docker, run, splitbrain};
-
-/// Containers, volumes and networks carrying the deployment label of `network`.
-fn left_of(network: &str) -> Vec<String> {
-    let label = format!("label=io.splitbrain.deploy={network}");
-    let mut left = Vec::new();
-    for args in [
-        vec!["ps", "-a", "-q", "--filter", &label],
-        vec!["volume", "ls", "-q", "--filter", &label],
-        vec!["network", "ls", "-q", "--filter", &label],
-    ] {
-        let out = docker(&args);
-        left.extend(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .map(str::to_owned),
-        );
-    }
-    left
-}
-
-/// Removes a deployment whatever a failed test left (before and after each test).
-struct Down(&'static str);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        for kind in ["container", "volume", "network"] {
-            let label = format!("label=io.splitbrain.deploy={}", self.0);
-            let list = match kind {
-                "container" => docker(&["ps", "-a", "-q", "--filter", &label]),
-                _ => docker(&[kind, "ls", "-q", "--filter", &label]),
-            };
-            for id in String::from_utf8_lossy(&list.stdout).lines() {
-                match kind {
-                    "container" => docker(&["rm", "-f", id]),
-                    _ => docker(&[kind, "rm", id]),
-                };
-            }
-        }
-    }
-}
-
-fn down(network: &'static str) -> Down {
-    let guard = Down(network);
-    drop(Down(network));
-    guard
-}
+use common::{Deployment, build_images, docker, run, splitbrain};
 
 /// The shop as `[deploy]`: NATS, then orders, inventory and payments on it.
 fn shop_deploy(network: &str, bugs: &str) -> String {
@@ -152,7 +106,7 @@ poll_interval = "500ms"
 #[test]
 fn a_deployed_shop_is_started_faulted_by_name_checked_and_removed() {
     build_images();
-    let _down = down("sbt-deploy-shop");
+    let deployment = Deployment::cleaned("sbt-deploy-shop");
     let dir = tempfile::tempdir().unwrap();
     let text = format!("{SHOP_WORKLOAD}{}", shop_deploy("sbt-deploy-shop", ""));
     let (code, results, output) = run(dir.path(), &text);
@@ -182,7 +136,7 @@ fn a_deployed_shop_is_started_faulted_by_name_checked_and_removed() {
         .filter(|e| e["f"] == "place" && e["type"] == "ok")
         .count();
     assert!(placed > 20, "only {placed} orders acknowledged");
-    assert_eq!(left_of("sbt-deploy-shop"), Vec::<String>::new());
+    assert_eq!(deployment.left(), Vec::<String>::new());
 }
 
 /// A one-container deployment of netnode (a set over HTTP).
@@ -236,7 +190,7 @@ health = {{ tcp = 7000 }}
 #[test]
 fn keep_leaves_the_deployment_up_a_second_run_refuses_and_down_removes_it() {
     build_images();
-    let _down = down("sbt-deploy-keep");
+    let deployment = Deployment::cleaned("sbt-deploy-keep");
     let dir = tempfile::tempdir().unwrap();
     let workload = dir.path().join("workload.toml");
     let text = netnode_workload(
@@ -280,13 +234,13 @@ fn keep_leaves_the_deployment_up_a_second_run_refuses_and_down_removes_it() {
         stdout.contains("removed network sbt-deploy-keep"),
         "{stdout}"
     );
-    assert_eq!(left_of("sbt-deploy-keep"), Vec::<String>::new());
+    assert_eq!(deployment.left(), Vec::<String>::new());
 }
 
 #[test]
 fn a_container_that_does_not_come_up_is_exit_4_with_its_last_log_lines() {
     build_images();
-    let _down = down("sbt-deploy-fail");
+    let deployment = Deployment::cleaned("sbt-deploy-fail");
     let dir = tempfile::tempdir().unwrap();
     // netnode without --name exits at once with its usage line.
     let text = netnode_workload("sbt-deploy-fail", r#""--listen", "0.0.0.0:7000""#);
@@ -301,12 +255,12 @@ fn a_container_that_does_not_come_up_is_exit_4_with_its_last_log_lines() {
     );
     assert!(stderr.contains("exited with code"), "{stderr}");
     assert!(stderr.contains("missing --name"), "no log line: {stderr}");
-    assert_eq!(left_of("sbt-deploy-fail"), Vec::<String>::new());
+    assert_eq!(deployment.left(), Vec::<String>::new());
 }
 
 #[test]
 fn an_image_that_is_not_built_is_exit_4_naming_it() {
-    let _down = down("sbt-deploy-noimage");
+    let deployment = Deployment::cleaned("sbt-deploy-noimage");
     let dir = tempfile::tempdir().unwrap();
     let text = netnode_workload("sbt-deploy-noimage", r#""--name", "n1""#)
         .replace("splitbrain/netnode:dev", "splitbrain/never-built:dev");
@@ -321,12 +275,12 @@ fn an_image_that_is_not_built_is_exit_4_naming_it() {
         ),
         "{stderr}"
     );
-    assert_eq!(left_of("sbt-deploy-noimage"), Vec::<String>::new());
+    assert_eq!(deployment.left(), Vec::<String>::new());
 }
 
 #[test]
 fn a_missing_environment_variable_is_exit_3_before_anything_starts() {
-    let _down = down("sbt-deploy-env");
+    let deployment = Deployment::cleaned("sbt-deploy-env");
     let dir = tempfile::tempdir().unwrap();
     let text = netnode_workload("sbt-deploy-env", r#""--name", "n1""#).replace(
         "health = { tcp = 7000 }",
@@ -341,5 +295,5 @@ fn a_missing_environment_variable_is_exit_3_before_anything_starts() {
         stderr.contains("container n1: environment variable SBT_SURELY_UNSET_VAR is not set"),
         "{stderr}"
     );
-    assert_eq!(left_of("sbt-deploy-env"), Vec::<String>::new());
+    assert_eq!(deployment.left(), Vec::<String>::new());
 }

@@ -10,34 +10,15 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{anomalies, build_images, docker};
+use common::{Deployment, anomalies, build_images, docker};
 use serde_json::Value;
-
-/// Removes the deployment on `network` whatever a failed run left (before and after).
-struct Down(String);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        let label = format!("label=io.splitbrain.deploy={}", self.0);
-        let ids = docker(&["ps", "-a", "-q", "--filter", &label]);
-        for id in String::from_utf8_lossy(&ids.stdout).lines() {
-            docker(&["rm", "-f", id]);
-        }
-        let volumes = docker(&["volume", "ls", "-q", "--filter", &label]);
-        for id in String::from_utf8_lossy(&volumes.stdout).lines() {
-            docker(&["volume", "rm", id]);
-        }
-        docker(&["network", "rm", &self.0]);
-    }
-}
 
 /// Runs workloads/shop.toml, on network `sbt-shop-CASE`, with `SHOP_BUGS=bugs`;
 /// returns the exit code, results.json and stdout.
 fn run_shop(case: &str, bugs: &str, converge: &str) -> (i32, Value, String) {
     build_images();
     let network = format!("sbt-shop-{case}");
-    drop(Down(network.clone()));
-    let _down = Down(network.clone());
+    let _deployment = Deployment::cleaned(&network);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("workloads/shop.toml")).unwrap();
     let replace = |text: String, old: &str, new: &str| {

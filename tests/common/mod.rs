@@ -176,3 +176,49 @@ pub fn anomalies(results: &Value, kind: &str) -> Vec<Value> {
         .filter(|a| a["type"] == kind)
         .collect()
 }
+
+/// Removes everything of the `[deploy]` deployment on `network` (containers, volumes, the
+/// network), found by its label, when dropped: create one before a deployed run (it removes a
+/// failed test's leftovers at once) and keep it until the end.
+pub struct Deployment(pub String);
+
+impl Deployment {
+    pub fn cleaned(network: &str) -> Deployment {
+        drop(Deployment(network.to_owned()));
+        Deployment(network.to_owned())
+    }
+
+    /// What of it is still there: container, volume and network ids.
+    pub fn left(&self) -> Vec<String> {
+        let label = format!("label=io.splitbrain.deploy={}", self.0);
+        let mut left = Vec::new();
+        for args in [
+            vec!["ps", "-a", "-q", "--filter", &label],
+            vec!["volume", "ls", "-q", "--filter", &label],
+            vec!["network", "ls", "-q", "--filter", &label],
+        ] {
+            let out = docker(&args);
+            left.extend(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        left
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        let label = format!("label=io.splitbrain.deploy={}", self.0);
+        let ids = docker(&["ps", "-a", "-q", "--filter", &label]);
+        for id in String::from_utf8_lossy(&ids.stdout).lines() {
+            docker(&["rm", "-f", id]);
+        }
+        let volumes = docker(&["volume", "ls", "-q", "--filter", &label]);
+        for id in String::from_utf8_lossy(&volumes.stdout).lines() {
+            docker(&["volume", "rm", id]);
+        }
+        docker(&["network", "rm", &self.0]);
+    }
+}
