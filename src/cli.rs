@@ -184,6 +184,14 @@ fn validate(path: &Path) -> Result<Verdict, Failure> {
             )
         }
     );
+    if let Some(deploy) = &plan.deploy {
+        let names: Vec<&str> = deploy.containers.iter().map(|c| c.name.as_str()).collect();
+        println!(
+            "  deploys {} on network {}",
+            names.join(", "),
+            deploy.network
+        );
+    }
     Ok(Verdict::Valid)
 }
 
