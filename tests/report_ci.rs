@@ -146,3 +146,89 @@ fn the_ci_examples_run_workloads_that_validate() {
         );
     }
 }
+
+/// Starts toyset, dropping one acknowledged add in `lose_every`, on a free loopback port in a
+/// background thread; it lives as long as the test.
+fn start_toyset(lose_every: u64) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener.local_addr().expect("bound address");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for toyset");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            let bugs = toyset::Bugs {
+                lose_every,
+                ..toyset::Bugs::default()
+            };
+            toyset::serve(listener, bugs).await.expect("toyset serves");
+        });
+    });
+    addr
+}
+
+#[test]
+fn a_run_that_loses_adds_leaves_junit_with_the_failure_and_lists_itself_in_the_index() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let addr = start_toyset(20);
+    let workload = format!(
+        r#"name = "ci-set"
+seed = 7
+time_limit = "1s"
+concurrency = 4
+rate = 200
+
+[target]
+base_url = "http://{addr}"
+preflight = "/health"
+
+[model]
+kind = "set"
+mix = {{ add = 0.9, read = 0.1 }}
+
+[model.ops.add]
+method = "PUT"
+path = "/v1/items/{{{{value}}}}"
+body = '{{"data": {{"n": {{{{value}}}}}}}}'
+ok = [200, 201]
+
+[model.ops.read]
+method = "GET"
+path = "/v1/items"
+records = "/data"
+element = "/n"
+
+[phases]
+quiet = "100ms"
+final_reads = 1
+"#
+    );
+    std::fs::write(tmp.path().join("ci.toml"), workload).expect("write the workload");
+    let out = splitbrain(tmp.path(), &["run", "ci.toml"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let run = std::fs::read_link(tmp.path().join("reports/ci-set/latest")).expect("latest");
+    let junit = std::fs::read_to_string(
+        tmp.path()
+            .join("reports/ci-set")
+            .join(run)
+            .join("junit.xml"),
+    )
+    .expect("junit.xml in the run folder");
+    let report = quick_junit::Report::deserialize_from_str(&junit).expect("valid JUnit XML");
+    assert_eq!(report.test_suites[0].name.as_str(), "ci-set");
+    assert_eq!(report.failures, 1, "{junit}");
+    assert!(
+        junit.contains("<failure message=\"anomalies: lost "),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<property name=\"seed\" value=\"7\"/>"),
+        "{junit}"
+    );
+    let index = std::fs::read_to_string(tmp.path().join("reports/index.html")).expect("index");
+    assert!(index.contains("<td>ci-set</td><td class=\"invalid\">invalid</td><td>lost "));
+}
