@@ -299,6 +299,8 @@ fn write_results(path: &Path, results: &Results) -> anyhow::Result<()> {
 
 /// junit.xml, GitHub's step summary and `::error` lines, and `reports/index.html` when the
 /// run folder lies under `reports` (report::ci); a failure there is a warning, not a verdict.
+/// Called once the run folder's other files are written: index.html links to a run's
+/// report.html only where it exists.
 fn write_ci(dir: &Path, reports: &Path, results: &Results, history: &splitbrain::history::History) {
     let run = report::ci::Run {
         dir,

@@ -332,6 +332,18 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_not_named_by_its_time_is_dated_by_its_results() {
+        let reports = tempfile::tempdir().unwrap();
+        let dir = run_folder(reports.path(), "staging/run-1234-1", &example());
+        let modified = std::fs::metadata(dir.join("results.json"))
+            .and_then(|m| m.modified())
+            .unwrap();
+        let entries = scan(reports.path());
+        assert_eq!(entries[0].when, modified);
+        assert_eq!(entries[0].name, "staging");
+    }
+
+    #[test]
     fn the_page_links_each_run_and_escapes_what_it_shows() {
         let reports = tempfile::tempdir().unwrap();
         let root = reports.path();
