@@ -89,6 +89,12 @@ enum Command {
         /// The workload file (TOML).
         workload: PathBuf,
     },
+    /// Rewrite REPORTS/index.html, the list of every run under it (each run does too).
+    Index {
+        /// The reports folder.
+        #[arg(default_value = "reports")]
+        reports: PathBuf,
+    },
 }
 
 /// Why a command could not produce a verdict, with the exit code it maps to.
@@ -137,6 +143,7 @@ pub fn main() -> u8 {
         Command::Validate { workload } => validate(&workload),
         Command::Heal { workload } => heal(&workload),
         Command::Down { workload } => down(&workload),
+        Command::Index { reports } => index(&reports),
         Command::Check {
             history,
             model,
@@ -228,6 +235,7 @@ fn check(
     let results_path = dir.join("results.json");
     write_results(&results_path, &results).map_err(internal)?;
     print!("{}", report::summary(&results, &history));
+    write_ci(&dir, Path::new("reports"), &results, &history);
     println!("results: {}", results_path.display());
     Ok(results.valid)
 }
@@ -295,6 +303,36 @@ fn choose_model(
 fn write_results(path: &Path, results: &Results) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(results).context("failed to serialise results")?;
     std::fs::write(path, json + "\n").with_context(|| format!("failed to write {}", path.display()))
+}
+
+/// junit.xml, GitHub's step summary and `::error` lines, and `reports/index.html` when the
+/// run folder lies under `reports` (report::ci); a failure there is a warning, not a verdict.
+/// Called once the run folder's other files are written: index.html links to a run's
+/// report.html only where it exists.
+fn write_ci(dir: &Path, reports: &Path, results: &Results, history: &splitbrain::history::History) {
+    let run = report::ci::Run {
+        dir,
+        reports: Some(reports).filter(|r| dir.starts_with(r)),
+        results,
+        history,
+    };
+    let env = |var: &str| std::env::var(var).ok();
+    for e in report::ci::write_all(&run, env, &mut std::io::stdout()) {
+        eprintln!("splitbrain: warning: {e}");
+    }
+}
+
+/// `index`: rewrites REPORTS/index.html from the runs under it.
+fn index(reports: &Path) -> Result<Verdict, Failure> {
+    if !reports.is_dir() {
+        return Err(bad_input(anyhow!(
+            "{} is not a folder of runs",
+            reports.display()
+        )));
+    }
+    let path = report::ci::write_index(reports).map_err(internal)?;
+    println!("{}", path.display());
+    Ok(Verdict::Valid)
 }
 
 async fn run(
@@ -461,6 +499,7 @@ async fn run_plan(
     write_results(&dir.results(), &results).map_err(internal)?;
     log.line(format!("verdict: {}", results.valid.as_str()));
     print!("{}", report::summary(&results, &history));
+    write_ci(&dir.path, reports, &results, &history);
     if stats.dropped > 0 {
         println!(
             "note: {} arrivals were dropped because every worker was busy; raise concurrency",

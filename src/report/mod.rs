@@ -1,6 +1,8 @@
-//! What a person sees: the terminal summary now (HTML and JUnit come with issue 6). The report
-//! never decides validity; it shows what the checkers decided.
+//! What a person sees: the terminal summary, and what a CI job reads (`ci`: junit.xml, GitHub's
+//! step summary and annotations, reports/index.html). The report never decides validity; it
+//! shows what the checkers decided.
 
+pub mod ci;
 mod summary;
 
 pub use summary::{Figures, summary};
