@@ -70,7 +70,7 @@ pub fn summary(results: &Results, history: &History) -> String {
                 let text = text
                     .as_str()
                     .map_or_else(|| text.to_string(), str::to_owned);
-                let _ = writeln!(out, "    {note}: {text}");
+                let _ = writeln!(out, "    {note}: {}", one_line(&text));
             }
         }
         if let Some(stale) = result.counts.get("stale").filter(|n| **n > 0)
@@ -82,7 +82,12 @@ pub fn summary(results: &Results, history: &History) -> String {
             );
         }
         for anomaly in result.anomalies.iter().take(SHOWN) {
-            let _ = writeln!(out, "    {}: {}", anomaly.kind, anomaly.explanation);
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                anomaly.kind,
+                one_line(&anomaly.explanation)
+            );
             if !anomaly.faults.is_empty() {
                 let _ = writeln!(out, "      during: {}", anomaly.faults.join("; "));
             }
@@ -136,7 +141,7 @@ fn convergence_line(convergence: &Convergence, history: &History) -> String {
             let unmet = if convergence.unmet.is_empty() {
                 "no round read every view".to_owned()
             } else {
-                convergence.unmet.join("; ")
+                one_line(&convergence.unmet.join("; "))
             };
             format!("did NOT converge within {polled:.0} s ({rounds}): {unmet}")
         }
@@ -160,6 +165,23 @@ fn polling_seconds(history: &History) -> f64 {
         )
     });
     last.saturating_sub(first) as f64 / 1e9
+}
+
+/// `text` on one line: control characters (a newline in a value from the system under test)
+/// are shown escaped, so no line of the summary can be forged, e.g. as a CI runner's
+/// `::command::` line.
+fn one_line(text: &str) -> String {
+    if !text.contains(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .flat_map(|c| match c {
+            '\n' => vec!['\\', 'n'],
+            '\r' => vec!['\\', 'r'],
+            c if c.is_control() => format!("\\u{{{:x}}}", c as u32).chars().collect(),
+            c => vec![c],
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -193,5 +215,13 @@ mod tests {
             ),
             "did NOT converge within 0 s (7 rounds): agree(a,b): 17 only in a; covers(add→b): 3 lost"
         );
+    }
+
+    #[test]
+    fn a_newline_from_the_system_cannot_start_a_line_of_its_own() {
+        let forged = one_line("value \"x\n::error::forged\r\u{7}\"");
+        assert_eq!(forged, "value \"x\\n::error::forged\\r\\u{7}\"");
+        assert!(!forged.contains('\n'));
+        assert_eq!(one_line("plain"), "plain");
     }
 }
