@@ -1,7 +1,10 @@
 //! What the end-to-end tests share: building the workspace's target services (toyset,
 //! replicas) and starting them as real processes, running the real splitbrain binary, and
-//! reading its history and results. Each test file uses a part of it.
+//! reading its history and results; and opening a file in headless Chromium (`browser`).
+//! Each test file uses a part of it.
 #![allow(dead_code)]
+
+pub mod browser;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
