@@ -14,7 +14,7 @@ use splitbrain::checker::relations::Relation;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
 use splitbrain::deploy::{self, Deployment};
-use splitbrain::history::{FORMAT_VERSION, Header, read_history};
+use splitbrain::history::{FORMAT_VERSION, Header, History, read_history};
 use splitbrain::nemesis::command::Hook;
 use splitbrain::nemesis::{
     self, Backend, DockerNodeSpec, DockerNodes, FaultKind, NemesisPlan, NodeSpec, ProcessNodes,
@@ -72,6 +72,12 @@ enum Command {
         /// Write results.json into this folder (default: reports/check/<history name>/<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Re-render report.html for a saved run folder (results.json and history.jsonl; a
+    /// folder with only a history is checked first, with the model its header names).
+    Report {
+        /// The run folder.
+        dir: PathBuf,
     },
     /// Undo what a hard-killed run of this workload left behind (paused or running nodes).
     Heal {
@@ -136,6 +142,7 @@ pub fn main() -> u8 {
     let outcome = match cli.command {
         Command::Validate { workload } => validate(&workload),
         Command::Heal { workload } => heal(&workload),
+        Command::Report { dir } => render_report(&dir),
         Command::Down { workload } => down(&workload),
         Command::Check {
             history,
@@ -221,6 +228,65 @@ fn check(
     write_results(&results_path, &results).map_err(internal)?;
     print!("{}", report::summary(&results, &history));
     println!("results: {}", results_path.display());
+    write_html(&dir, &results, &history, None);
+    Ok(results.valid)
+}
+
+/// Writes `dir/report.html` and prints its path; a failure is a warning, as the verdict
+/// stands in results.json whatever the report.
+fn write_html(dir: &Path, results: &Results, history: &History, workload: Option<String>) {
+    match report::html::write(dir, results, history, workload) {
+        Ok(path) => println!("report: {}", path.display()),
+        Err(e) => eprintln!(
+            "splitbrain: warning: failed to write {}: {e}",
+            dir.join("report.html").display()
+        ),
+    }
+}
+
+/// `report`: re-renders report.html of a saved run folder from its results.json and
+/// history.jsonl (checking the history first when there are no results), and exits with the
+/// results' verdict.
+fn render_report(dir: &Path) -> Result<Verdict, Failure> {
+    let history_path = dir.join("history.jsonl");
+    if !history_path.is_file() {
+        return Err(bad_input(anyhow!(
+            "{} holds no history.jsonl: is it a run folder (reports/<name>/<timestamp>/)?",
+            dir.display()
+        )));
+    }
+    let (history, read) = read_history(&history_path).map_err(bad_input)?;
+    for warning in &read.warnings {
+        eprintln!("splitbrain: warning: {}: {warning}", history_path.display());
+    }
+    let results_path = dir.join("results.json");
+    let results = if results_path.is_file() {
+        let text = std::fs::read_to_string(&results_path)
+            .with_context(|| format!("failed to read {}", results_path.display()))
+            .map_err(bad_input)?;
+        serde_json::from_str::<Results>(&text)
+            .with_context(|| format!("failed to parse {}", results_path.display()))
+            .map_err(bad_input)?
+    } else {
+        let model = choose_model(None, (false, false), history.header.as_ref()).map_err(|e| {
+            bad_input(e.context(format!(
+                "{} has no results.json; `splitbrain check --model MODEL --out {0}` makes one",
+                dir.display()
+            )))
+        })?;
+        let relations = relations_in_header(&history_path, history.header.as_ref());
+        let results = checker::check(&model, &relations, &history)
+            .with_context(|| format!("failed to check {}", history_path.display()))
+            .map_err(bad_input)?;
+        write_results(&results_path, &results).map_err(internal)?;
+        println!("results: {}", results_path.display());
+        results
+    };
+    let workload = std::fs::read_to_string(dir.join("workload.toml")).ok();
+    let path = report::html::write(dir, &results, &history, workload)
+        .with_context(|| format!("failed to write {}", dir.join("report.html").display()))
+        .map_err(internal)?;
+    println!("report: {}", path.display());
     Ok(results.valid)
 }
 
@@ -460,6 +526,12 @@ async fn run_plan(
         );
     }
     println!("run folder: {}", dir.path.display());
+    write_html(
+        &dir.path,
+        &results,
+        &history,
+        Some(plan.source.text.clone()),
+    );
     Ok(results.valid)
 }
 

@@ -1,6 +1,7 @@
-//! What a person sees: the terminal summary now (HTML and JUnit come with issue 6). The report
-//! never decides validity; it shows what the checkers decided.
+//! What a person sees: the terminal summary and `report.html` (`html/`). The report never
+//! decides validity; it shows what the checkers decided.
 
+pub mod html;
 mod summary;
 
 pub use summary::{Figures, summary};
