@@ -49,7 +49,8 @@ fn main() {
     );
     let dir = tempfile::tempdir().expect("a temporary directory");
     let started = Instant::now();
-    let path = html::write(dir.path(), &results, &history, None).expect("write report.html");
+    let path = html::write(dir.path(), &results, &history, html::RunInfo::default())
+        .expect("write report.html");
     let secs = started.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
     println!(

@@ -78,6 +78,10 @@ enum Command {
     Report {
         /// The run folder.
         dir: PathBuf,
+        /// The history, when it is not the folder's history.jsonl (a folder `check --out`
+        /// wrote for a history kept elsewhere, e.g. Jepsen's history.edn).
+        #[arg(long)]
+        history: Option<PathBuf>,
     },
     /// Undo what a hard-killed run of this workload left behind (paused or running nodes).
     Heal {
@@ -142,7 +146,7 @@ pub fn main() -> u8 {
     let outcome = match cli.command {
         Command::Validate { workload } => validate(&workload),
         Command::Heal { workload } => heal(&workload),
-        Command::Report { dir } => render_report(&dir),
+        Command::Report { dir, history } => render_report(&dir, history),
         Command::Down { workload } => down(&workload),
         Command::Check {
             history,
@@ -228,14 +232,18 @@ fn check(
     write_results(&results_path, &results).map_err(internal)?;
     print!("{}", report::summary(&results, &history));
     println!("results: {}", results_path.display());
-    write_html(&dir, &results, &history, None);
+    let run = report::html::RunInfo {
+        history: Some(path.to_path_buf()),
+        ..Default::default()
+    };
+    write_html(&dir, &results, &history, run);
     Ok(results.valid)
 }
 
 /// Writes `dir/report.html` and prints its path; a failure is a warning, as the verdict
 /// stands in results.json whatever the report.
-fn write_html(dir: &Path, results: &Results, history: &History, workload: Option<String>) {
-    match report::html::write(dir, results, history, workload) {
+fn write_html(dir: &Path, results: &Results, history: &History, run: report::html::RunInfo) {
+    match report::html::write(dir, results, history, run) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => eprintln!(
             "splitbrain: warning: failed to write {}: {e}",
@@ -247,11 +255,14 @@ fn write_html(dir: &Path, results: &Results, history: &History, workload: Option
 /// `report`: re-renders report.html of a saved run folder from its results.json and
 /// history.jsonl (checking the history first when there are no results), and exits with the
 /// results' verdict.
-fn render_report(dir: &Path) -> Result<Verdict, Failure> {
-    let history_path = dir.join("history.jsonl");
-    if !history_path.is_file() {
+fn render_report(dir: &Path, history_file: Option<PathBuf>) -> Result<Verdict, Failure> {
+    let history_path = history_file
+        .clone()
+        .unwrap_or_else(|| dir.join("history.jsonl"));
+    if history_file.is_none() && !history_path.is_file() {
         return Err(bad_input(anyhow!(
-            "{} holds no history.jsonl: is it a run folder (reports/<name>/<timestamp>/)?",
+            "{} holds no history.jsonl: is it a run folder (reports/<name>/<timestamp>/)? \
+             For a history kept elsewhere, pass --history PATH",
             dir.display()
         )));
     }
@@ -282,8 +293,12 @@ fn render_report(dir: &Path) -> Result<Verdict, Failure> {
         println!("results: {}", results_path.display());
         results
     };
-    let workload = std::fs::read_to_string(dir.join("workload.toml")).ok();
-    let path = report::html::write(dir, &results, &history, workload)
+    let run = report::html::RunInfo {
+        workload: std::fs::read_to_string(dir.join("workload.toml")).ok(),
+        history: history_file,
+        ..Default::default()
+    };
+    let path = report::html::write(dir, &results, &history, run)
         .with_context(|| format!("failed to write {}", dir.join("report.html").display()))
         .map_err(internal)?;
     println!("report: {}", path.display());
@@ -526,12 +541,11 @@ async fn run_plan(
         );
     }
     println!("run folder: {}", dir.path.display());
-    write_html(
-        &dir.path,
-        &results,
-        &history,
-        Some(plan.source.text.clone()),
-    );
+    let run = report::html::RunInfo {
+        workload: Some(plan.source.text.clone()),
+        ..Default::default()
+    };
+    write_html(&dir.path, &results, &history, run);
     Ok(results.valid)
 }
 

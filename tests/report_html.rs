@@ -143,6 +143,16 @@ fn check_writes_a_report_with_every_section() {
     assert!(stdout.contains("report: "), "{stdout}");
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert_report(&html);
+    assert!(html.contains("splitbrain report "), "how to re-render it");
+
+    // The check folder holds no history: `report --history` names it.
+    std::fs::remove_file(out.join("report.html")).expect("remove");
+    let out_arg = out.to_str().unwrap();
+    let without = splitbrain(&["report", out_arg]);
+    assert_eq!(without.status.code(), Some(3), "{without:?}");
+    let with = splitbrain(&["report", out_arg, "--history", history.to_str().unwrap()]);
+    assert_eq!(with.status.code(), Some(1), "{with:?}");
+    assert_report(&std::fs::read_to_string(out.join("report.html")).expect("report.html"));
 }
 
 #[test]

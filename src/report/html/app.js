@@ -124,10 +124,13 @@
       var a = O.t[k], b = opEnd(k);
       if (b < view.a || a > view.b) return;
       var x0 = clip(sx(a)), x1 = clip(sx(b));
-      var pad = LANE > 6 ? 2 : 0;
-      var r = el('rect', { x: x0, y: TOP + O.l[k] * LANE + pad, width: Math.max(x1 - x0, 1.5), height: LANE - 2 * pad,
-        'class': 'op ' + OUT[O.o[k]] + extra }, g);
+      var pad = LANE > 6 ? 2 : 0, w = Math.max(x1 - x0, 1.5), y = TOP + O.l[k] * LANE + pad;
+      // A bar too narrow to show an outline gets a dark tick above it instead.
+      var narrow = w < 6 && extra === ' witness';
+      var r = el('rect', { x: x0, y: y, width: w, height: LANE - 2 * pad,
+        'class': 'op ' + OUT[O.o[k]] + (narrow ? '' : extra) }, g);
       r.dataset.k = k;
+      if (narrow) el('rect', { x: x0, y: y - pad, width: w, height: Math.max(2, pad + 1), 'class': 'wmark' }, g).dataset.k = k;
     };
     if (detail) for (var k = lo; k < hi; k++) drawOp(k, anomaliesOf[k] ? ' witness' : '');
     else {
@@ -139,7 +142,8 @@
     }
     if (focus) focus.forEach(function (k) { drawOp(k, ' focus'); });
     document.getElementById('range').textContent = secs(view.a, step) + ' – ' + secs(view.b, step) +
-      '  ·  ' + (detail ? (hi - lo) + ' ops drawn' : 'summarised: ' + (hi - lo) + ' ops in view');
+      '  ·  ' + (D.summarised ? 'summarised: ' + D.total_ops.toLocaleString() + ' ops, ' + N.toLocaleString() +
+      ' carried in full (every witness and its neighbours)' : detail ? (hi - lo) + ' ops drawn' : 'zoom in to see single ops');
   }
 
   // Counts per lane and column, drawn as one cell each: coloured by its worst common

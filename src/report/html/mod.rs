@@ -35,19 +35,18 @@ pub struct RunInfo {
     pub workload: Option<String>,
     /// The run folder, for the commands that re-run, re-check and re-render it.
     pub dir: Option<PathBuf>,
+    /// The history file, when it is not the folder's `history.jsonl`.
+    pub history: Option<PathBuf>,
 }
 
-/// Renders the report of `dir` and writes it to `dir/report.html`, returning that path.
+/// Renders the report and writes it to `dir/report.html`, returning that path.
 pub fn write(
     dir: &Path,
     results: &Results,
     history: &History,
-    workload: Option<String>,
+    mut run: RunInfo,
 ) -> std::io::Result<PathBuf> {
-    let run = RunInfo {
-        workload,
-        dir: Some(dir.to_path_buf()),
-    };
+    run.dir = Some(dir.to_path_buf());
     let path = dir.join("report.html");
     std::fs::write(&path, render(results, history, &run))?;
     Ok(path)

@@ -158,6 +158,7 @@ mod tests {
         let run = RunInfo {
             workload: Some(format!("# {XSS}\n")),
             dir: Some(XSS.into()),
+            history: Some(XSS.into()),
         };
         let html = render(&results, &history, &run);
         assert!(

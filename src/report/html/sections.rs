@@ -15,7 +15,7 @@ use crate::report::Figures;
 /// Anomalies of one kind in one checker drawn as cards; the rest are counted.
 const CARDS_PER_KIND: usize = 100;
 /// Of those, the ones shown before "more" is opened.
-const OPEN_PER_KIND: usize = 10;
+const OPEN_PER_KIND: usize = 3;
 /// Characters of a witness op's value shown at first, and at most when opened.
 const VALUE_SHORT: usize = 120;
 const VALUE_CHARS: usize = 4000;
@@ -321,19 +321,39 @@ pub fn run(history: &History, run: &RunInfo) -> String {
         .dir
         .as_deref()
         .map_or(".".into(), |d| d.display().to_string());
-    if let Some(h) = header.filter(|_| workload.is_some()) {
-        let _ = writeln!(
-            out,
-            "splitbrain run {}/workload.toml --seed {}",
-            esc(&shell_word(&dir)),
-            h.seed
-        );
+    match (header.filter(|_| workload.is_some()), &run.workload) {
+        (Some(h), Some(_)) => {
+            let _ = writeln!(
+                out,
+                "splitbrain run {}/workload.toml --seed {}",
+                esc(&shell_word(&dir)),
+                h.seed
+            );
+        }
+        (Some(h), None) => {
+            let _ = writeln!(
+                out,
+                "# save the workload file below (from the history's header) as workload.toml\n\
+                 splitbrain run workload.toml --seed {}",
+                h.seed
+            );
+        }
+        _ => {}
     }
+    let history_path = run
+        .history
+        .as_deref()
+        .map_or(format!("{dir}/history.jsonl"), |p| p.display().to_string());
+    let report_history = match &run.history {
+        Some(_) => format!(" --history {}", shell_word(&history_path)),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "splitbrain check {}/history.jsonl\nsplitbrain report {}",
+        "splitbrain check {}\nsplitbrain report {}{}",
+        esc(&shell_word(&history_path)),
         esc(&shell_word(&dir)),
-        esc(&shell_word(&dir))
+        esc(&report_history)
     );
     out.push_str("</pre>");
     if let Some(text) = workload {
