@@ -357,7 +357,7 @@ fn stats(result: &CheckerResult) -> String {
     let shown: Vec<(&String, &Json)> = result
         .stats
         .iter()
-        .filter(|(k, _)| k.as_str() != "totals" && k.as_str() != "reason")
+        .filter(|(k, v)| !v.is_null() && k.as_str() != "totals" && k.as_str() != "reason")
         .collect();
     if shown.is_empty() {
         return String::new();
