@@ -84,7 +84,7 @@
   var wrap = document.getElementById('timeline-wrap');
   var L = Math.max(D.lanes.length, 1);
   var LANE = L > 60 ? Math.max(3, Math.floor(900 / L)) : Math.max(14, Math.min(28, Math.floor(360 / L)));
-  var LEFT = 78, TOP = 34, BOTTOM = 8;
+  var LEFT = D.lanes.some(function (l) { return l.node !== null; }) ? 130 : 78, TOP = 34, BOTTOM = 8;
   var view = { a: 0, b: END };
   var focus = null;
   var DETAIL_MAX = 3000;
@@ -101,6 +101,8 @@
     for (var l = 0; l < L; l++) {
       el('rect', { x: LEFT, y: TOP + l * LANE, width: PW, height: LANE, 'class': 'lane-bg' + (l % 2 ? ' alt' : '') }, svg);
       if (LANE >= 10 && D.lanes[l]) text(svg, LEFT - 6, TOP + l * LANE + LANE * 0.72, D.lanes[l].label, null, 'end');
+      if (l > 0 && D.lanes[l].node !== D.lanes[l - 1].node)
+        el('line', { x1: 0, x2: W, y1: TOP + l * LANE, y2: TOP + l * LANE, 'class': 'node-sep' }, svg);
     }
     var step = niceStep(span, Math.max(2, Math.floor(PW / 110)));
     var axis = el('g', { 'class': 'axis' }, svg);
