@@ -206,6 +206,57 @@ mod tests {
     }
 
     #[test]
+    fn a_large_history_is_summarised_but_its_witnesses_are_carried_in_full() {
+        use crate::history::{Op, Outcome};
+        let n = 3 * select::DETAIL_LIMIT as u64;
+        let ops = (0..n)
+            .map(|k| Op {
+                process: k % 8,
+                f: "add".into(),
+                value: Value::Int(k as i64),
+                outcome: Outcome::Ok,
+                invoke: 2 * k,
+                complete: Some(2 * k + 1),
+                invoke_time: 1_000_000 * k,
+                complete_time: Some(1_000_000 * k + 400_000),
+                extra: None,
+            })
+            .collect();
+        let history = History {
+            ops,
+            ..History::default()
+        };
+        let (mut results, _) = hostile();
+        let result = results.checkers.values_mut().next().unwrap();
+        result.anomalies[0].ops = vec![2 * 12_345, 2 * 54_321 + 1];
+        let html = render(&results, &history, &RunInfo::default());
+        let json = html
+            .split_once("id=\"data\">")
+            .and_then(|(_, rest)| rest.split_once("</script>"))
+            .map(|(json, _)| json)
+            .expect("the data element");
+        let data: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
+        assert_eq!(data["summarised"], true);
+        assert_eq!(data["total_ops"], n);
+        let carried = data["ops"]["i"].as_array().unwrap();
+        assert!(carried.len() < select::DETAIL_LIMIT);
+        let witnesses: Vec<u64> = data["anomalies"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| carried[p.as_u64().unwrap() as usize].as_u64().unwrap())
+            .collect();
+        assert_eq!(witnesses, vec![2 * 12_345, 2 * 54_321]);
+        let counted: u64 = data["agg"]["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum();
+        assert_eq!(counted, n, "the aggregates count every op");
+    }
+
+    #[test]
     fn the_data_parses_and_every_witness_is_carried() {
         let (results, history) = hostile();
         let html = render(&results, &history, &RunInfo::default());
