@@ -109,7 +109,7 @@
     for (var t = Math.ceil(view.a / step) * step; t <= view.b; t += step) {
       var x = sx(t);
       el('line', { x1: x, x2: x, y1: TOP - 4, y2: H - BOTTOM, 'class': 'grid' }, axis);
-      text(axis, x, 12, secs(t, step), null, 'middle');
+      if (x > LEFT + 10 && x < W - 24) text(axis, x, 12, secs(t, step), null, 'middle');
     }
     D.faults.forEach(function (f) {
       var x0 = clip(sx(f.start)), x1 = clip(sx(f.end === null ? END : f.end));
@@ -262,7 +262,7 @@
     var step = niceStep(END, Math.max(2, Math.floor((f.W - f.L) / 110)));
     for (var t = 0; t <= END; t += step) {
       el('line', { x1: sx(t), x2: sx(t), y1: f.T, y2: f.H - f.B, 'class': 'grid' }, f.s);
-      text(f.s, sx(t), f.H - 6, secs(t, step), null, 'middle');
+      if (sx(t) < f.W - 24) text(f.s, sx(t), f.H - 6, secs(t, step), null, 'middle');
     }
   }
   function yTicks(f, sy, ticks, label) {
