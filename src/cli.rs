@@ -14,7 +14,7 @@ use splitbrain::checker::relations::Relation;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
 use splitbrain::deploy::{self, Deployment};
-use splitbrain::history::{FORMAT_VERSION, Header, read_history};
+use splitbrain::history::{FORMAT_VERSION, Header, History, read_history};
 use splitbrain::nemesis::command::Hook;
 use splitbrain::nemesis::{
     self, Backend, DockerNodeSpec, DockerNodes, FaultKind, NemesisPlan, NodeSpec, ProcessNodes,
@@ -72,6 +72,16 @@ enum Command {
         /// Write results.json into this folder (default: reports/check/<history name>/<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Re-render report.html for a saved run folder (results.json and history.jsonl; a
+    /// folder with only a history is checked first, with the model its header names).
+    Report {
+        /// The run folder.
+        dir: PathBuf,
+        /// The history, when it is not the folder's history.jsonl (a folder `check --out`
+        /// wrote for a history kept elsewhere, e.g. Jepsen's history.edn).
+        #[arg(long)]
+        history: Option<PathBuf>,
     },
     /// Undo what a hard-killed run of this workload left behind (paused or running nodes).
     Heal {
@@ -142,6 +152,7 @@ pub fn main() -> u8 {
     let outcome = match cli.command {
         Command::Validate { workload } => validate(&workload),
         Command::Heal { workload } => heal(&workload),
+        Command::Report { dir, history } => render_report(&dir, history),
         Command::Down { workload } => down(&workload),
         Command::Index { reports } => index(&reports),
         Command::Check {
@@ -235,8 +246,79 @@ fn check(
     let results_path = dir.join("results.json");
     write_results(&results_path, &results).map_err(internal)?;
     print!("{}", report::summary(&results, &history));
-    write_ci(&dir, Path::new("reports"), &results, &history);
     println!("results: {}", results_path.display());
+    let run = report::html::RunInfo {
+        history: Some(path.to_path_buf()),
+        ..Default::default()
+    };
+    write_html(&dir, &results, &history, run);
+    // After report.html, which the reports index links to.
+    write_ci(&dir, Path::new("reports"), &results, &history);
+    Ok(results.valid)
+}
+
+/// Writes `dir/report.html` and prints its path; a failure is a warning, as the verdict
+/// stands in results.json whatever the report.
+fn write_html(dir: &Path, results: &Results, history: &History, run: report::html::RunInfo) {
+    match report::html::write(dir, results, history, run) {
+        Ok(path) => println!("report: {}", path.display()),
+        Err(e) => eprintln!(
+            "splitbrain: warning: failed to write {}: {e}",
+            dir.join("report.html").display()
+        ),
+    }
+}
+
+/// `report`: re-renders report.html of a saved run folder from its results.json and
+/// history.jsonl (checking the history first when there are no results), and exits with the
+/// results' verdict.
+fn render_report(dir: &Path, history_file: Option<PathBuf>) -> Result<Verdict, Failure> {
+    let history_path = history_file
+        .clone()
+        .unwrap_or_else(|| dir.join("history.jsonl"));
+    if history_file.is_none() && !history_path.is_file() {
+        return Err(bad_input(anyhow!(
+            "{} holds no history.jsonl: is it a run folder (reports/<name>/<timestamp>/)? \
+             For a history kept elsewhere, pass --history PATH",
+            dir.display()
+        )));
+    }
+    let (history, read) = read_history(&history_path).map_err(bad_input)?;
+    for warning in &read.warnings {
+        eprintln!("splitbrain: warning: {}: {warning}", history_path.display());
+    }
+    let results_path = dir.join("results.json");
+    let results = if results_path.is_file() {
+        let text = std::fs::read_to_string(&results_path)
+            .with_context(|| format!("failed to read {}", results_path.display()))
+            .map_err(bad_input)?;
+        serde_json::from_str::<Results>(&text)
+            .with_context(|| format!("failed to parse {}", results_path.display()))
+            .map_err(bad_input)?
+    } else {
+        let model = choose_model(None, (false, false), history.header.as_ref()).map_err(|e| {
+            bad_input(e.context(format!(
+                "{} has no results.json; `splitbrain check --model MODEL --out {0}` makes one",
+                dir.display()
+            )))
+        })?;
+        let relations = relations_in_header(&history_path, history.header.as_ref());
+        let results = checker::check(&model, &relations, &history)
+            .with_context(|| format!("failed to check {}", history_path.display()))
+            .map_err(bad_input)?;
+        write_results(&results_path, &results).map_err(internal)?;
+        println!("results: {}", results_path.display());
+        results
+    };
+    let run = report::html::RunInfo {
+        workload: std::fs::read_to_string(dir.join("workload.toml")).ok(),
+        history: history_file,
+        ..Default::default()
+    };
+    let path = report::html::write(dir, &results, &history, run)
+        .with_context(|| format!("failed to write {}", dir.join("report.html").display()))
+        .map_err(internal)?;
+    println!("report: {}", path.display());
     Ok(results.valid)
 }
 
@@ -499,7 +581,6 @@ async fn run_plan(
     write_results(&dir.results(), &results).map_err(internal)?;
     log.line(format!("verdict: {}", results.valid.as_str()));
     print!("{}", report::summary(&results, &history));
-    write_ci(&dir.path, reports, &results, &history);
     if stats.dropped > 0 {
         println!(
             "note: {} arrivals were dropped because every worker was busy; raise concurrency",
@@ -507,6 +588,13 @@ async fn run_plan(
         );
     }
     println!("run folder: {}", dir.path.display());
+    let run = report::html::RunInfo {
+        workload: Some(plan.source.text.clone()),
+        ..Default::default()
+    };
+    write_html(&dir.path, &results, &history, run);
+    // After report.html, which the reports index links to.
+    write_ci(&dir.path, reports, &results, &history);
     Ok(results.valid)
 }
 

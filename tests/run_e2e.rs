@@ -179,9 +179,17 @@ fn a_set_service_that_drops_one_add_in_100_reports_lost() {
         lose_every: 100,
         ..Bugs::default()
     });
-    let (code, results, _) = run_file(dir.path(), &workload(dir.path(), "set", addr, "2s"));
+    let (code, results, output) = run_file(dir.path(), &workload(dir.path(), "set", addr, "2s"));
     assert_eq!(code, 1);
     assert_eq!(results["valid"], Value::Bool(false));
+    let report = dir.path().join("run/report.html");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("report: {}", report.display())),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(&report).expect("report.html in the run folder");
+    assert!(html.contains("Anomalies found") && html.contains("data-anomaly=\"0\""));
     assert!(
         anomaly_types(&results, "set").contains(&"lost".to_owned()),
         "{results}"

@@ -49,16 +49,19 @@ pub fn annotate_faults(history: &History, results: &mut Results) {
 
 /// One fault, from its start to its end (`None`: still active when the history ends).
 #[derive(Clone, Debug, PartialEq)]
-struct Window {
-    name: String,
-    value: Value,
-    start: u64,
-    end: Option<u64>,
+pub struct Window {
+    /// The fault's name: `partition`, `pause`, ... (empty for a bare `start`).
+    pub name: String,
+    /// What the nemesis said it did (nodes, the partition's shape).
+    pub value: Value,
+    /// History times (nanoseconds since the start).
+    pub start: u64,
+    pub end: Option<u64>,
 }
 
 impl Window {
     /// `partition [n1 n2] | [n3] from 12.0 s to 27.0 s`, `pause [n1] from 4.0 s to 6.0 s`.
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         let name = if self.name.is_empty() {
             "fault"
         } else {
@@ -115,7 +118,7 @@ fn named<'f>(f: &'f str, prefix: &str) -> Option<&'f str> {
 }
 
 /// The fault windows the nemesis events describe, in the order they started.
-fn fault_windows(events: &[Event]) -> Vec<Window> {
+pub fn fault_windows(events: &[Event]) -> Vec<Window> {
     let mut windows: Vec<Window> = Vec::new();
     // The stop event just seen and the windows it closed: an immediately following event
     // with the same `f` (the nemesis' `info` after its `invoke`) moves their end later.

@@ -11,11 +11,11 @@ pub mod relations;
 mod result;
 mod set;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod unique_ids;
 mod witness;
 
-pub use faults::annotate_faults;
+pub use faults::{Window as FaultWindow, annotate_faults, fault_windows};
 pub use model::Model;
 pub use result::{Anomaly, CheckerResult, Results, Verdict};
 
