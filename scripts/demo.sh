@@ -6,8 +6,9 @@
 # partitions, kills and pauses them, heals, waits for the services to settle, checks the
 # relations between their views, and removes the containers. The verdict is VALID (exit 0);
 # SHOP_BUGS=racy-stock (or another switch from targets/shop/README.md) turns on a bug and
-# the verdict is INVALID (exit 1) with the anomaly. The run folder (history.jsonl,
-# results.json, run.log, nodes/*.log) is reports/shop/latest/. Exit code: splitbrain's.
+# the verdict is INVALID (exit 1) with the anomaly. The run folder (report.html,
+# history.jsonl, results.json, junit.xml, run.log, nodes/*.log) is reports/shop/latest/.
+# Exit code: splitbrain's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,5 +16,5 @@ cargo build --release -p splitbrain
 bash scripts/build-images.sh
 status=0
 ./target/release/splitbrain run workloads/shop.toml || status=$?
-echo "run folder: reports/shop/latest (exit code $status)"
+echo "run folder: reports/shop/latest, open reports/shop/latest/report.html (exit code $status)"
 exit $status
