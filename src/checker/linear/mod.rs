@@ -1,0 +1,219 @@
+//! Decides whether a history of reads, writes and compare-and-sets (or a key-value store's
+//! gets, puts and appends) is linearizable: Wing & Gong (1993) with Lowe's (2017) and Horn &
+//! Kroening's (2015) refinements, Porcupine's algorithm (`search.rs`). Each key is checked on
+//! its own (P-compositionality). A key whose search passes the time or memory bound is
+//! `unknown`, named in `stats.unknown-keys`, never a guess.
+//!
+//! `model.rs` holds the sequential specifications, `prepare.rs` turns history ops into calls
+//! under the semantics the history was written with (Porcupine's etcd or Knossos'),
+//! `readers.rs` reads the peers' log formats.
+
+mod model;
+mod prepare;
+mod readers;
+mod search;
+#[cfg(test)]
+mod tests;
+
+pub use model::{CasResult, Kv, KvOp, RegValue, Register, RegisterOp, SeqModel};
+pub use prepare::Semantics;
+pub use readers::{parse_jepsen_log, parse_kv_log, read_jepsen_log, read_kv_log};
+pub use search::{Call, Found, Limits, Witness, search};
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::witness::{anomaly, counts};
+use super::{CheckerResult, Verdict};
+use crate::history::{History, HistoryError, Op};
+
+/// The anomaly kind of a key whose history has no linearization.
+pub const NONLINEARIZABLE: &str = "nonlinearizable";
+
+/// At most this many ops of a witness's prefix (its end) are listed in `details.prefix`.
+const PREFIX_SHOWN: usize = 200;
+
+/// Which object the history is of, and how to read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinearModel {
+    /// A single register: `read`, `write`.
+    Register(Semantics),
+    /// A single register with `cas` (value `[from to]`).
+    CasRegister(Semantics),
+    /// Porcupine's key-value store: `get`, `put`, `append`, each valued `[key value]`.
+    Kv,
+}
+
+impl LinearModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            LinearModel::Register(_) => "register",
+            LinearModel::CasRegister(_) => "cas-register",
+            LinearModel::Kv => "kv",
+        }
+    }
+}
+
+/// How long, and how much memory, the search may spend on one key.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    /// Wall-clock time per key; `None` for no limit.
+    pub time_per_key: Option<Duration>,
+    /// Configurations remembered per key (each a bitset of the key's ops and a state).
+    pub memo_per_key: usize,
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
+            time_per_key: Some(Duration::from_secs(60)),
+            memo_per_key: 10_000_000,
+        }
+    }
+}
+
+/// Checks a history against a linearizable object (see the module docs).
+pub fn check(
+    history: &History,
+    model: LinearModel,
+    bounds: Bounds,
+) -> Result<CheckerResult, HistoryError> {
+    match model {
+        LinearModel::Register(semantics) | LinearModel::CasRegister(semantics) => {
+            let cas = matches!(model, LinearModel::CasRegister(_));
+            let calls = prepare::register_calls(history, semantics, cas)?;
+            let register = Register {
+                init: semantics.init(),
+            };
+            let keys = vec![(String::new(), calls)];
+            Ok(check_keys(&register, model.name(), keys, history, bounds))
+        }
+        LinearModel::Kv => {
+            let keys = prepare::kv_calls(history)?.into_iter().collect();
+            Ok(check_keys(&Kv, model.name(), keys, history, bounds))
+        }
+    }
+}
+
+/// Searches each key and gathers the verdicts, witnesses and unknown keys.
+fn check_keys<M: SeqModel>(
+    model: &M,
+    name: &str,
+    keys: Vec<(String, Vec<Call<M::Op>>)>,
+    history: &History,
+    bounds: Bounds,
+) -> CheckerResult {
+    let mut anomalies = Vec::new();
+    let mut unknown = Vec::new();
+    let mut tally = [0u64; 3];
+    let ops: u64 = keys.iter().map(|(_, calls)| calls.len() as u64).sum();
+    for (key, calls) in &keys {
+        let limits = Limits {
+            deadline: bounds.time_per_key.map(|t| Instant::now() + t),
+            max_memo: bounds.memo_per_key,
+        };
+        match search(model, calls, limits) {
+            Found::Linearizable => tally[0] += 1,
+            Found::Violation(witness) => {
+                tally[1] += 1;
+                anomalies.push(violation(model, key, calls, &witness, history));
+            }
+            Found::Unknown(reason) => {
+                tally[2] += 1;
+                unknown.push(json!({ "key": key, "reason": reason }));
+            }
+        }
+    }
+    let mut stats = BTreeMap::new();
+    stats.insert("model".to_owned(), json!(name));
+    let valid = if !anomalies.is_empty() {
+        Verdict::Invalid
+    } else if !unknown.is_empty() {
+        stats.insert("reason".into(), json!("a key's search passed its bound"));
+        Verdict::Unknown
+    } else if ops == 0 {
+        stats.insert("reason".into(), json!("no operations to check"));
+        Verdict::Unknown
+    } else {
+        Verdict::Valid
+    };
+    if !unknown.is_empty() {
+        stats.insert("unknown-keys".into(), json!(unknown));
+    }
+    let anomaly_types = match anomalies.is_empty() {
+        true => Vec::new(),
+        false => vec![NONLINEARIZABLE.to_owned()],
+    };
+    CheckerResult {
+        valid,
+        anomaly_types,
+        anomalies,
+        counts: counts([
+            ("ops", ops),
+            ("keys", keys.len() as u64),
+            ("keys-linearizable", tally[0]),
+            ("keys-nonlinearizable", tally[1]),
+            ("keys-unknown", tally[2]),
+        ]),
+        stats,
+    }
+}
+
+/// The anomaly for a key with no linearization: the op that could not be placed after the
+/// longest linearizable prefix found, and the states the object could have been in.
+fn violation<M: SeqModel>(
+    model: &M,
+    key: &str,
+    calls: &[Call<M::Op>],
+    witness: &Witness<M::State>,
+    history: &History,
+) -> super::Anomaly {
+    let op_of = |call: usize| -> &Op { &history.ops[calls[call].id] };
+    let blocked = op_of(witness.blocked);
+    let last = witness.prefix.last().map(|&c| op_of(c));
+    let shown = witness.prefix.len().saturating_sub(PREFIX_SHOWN);
+    let prefix: Vec<u64> = witness.prefix[shown..]
+        .iter()
+        .map(|&c| op_of(c).invoke)
+        .collect();
+    let states: Vec<serde_json::Value> =
+        witness.states.iter().map(|s| model.state_json(s)).collect();
+    let on_key = match key.is_empty() {
+        true => String::new(),
+        false => format!("on key {key:?}, "),
+    };
+    let after = match last {
+        Some(op) => format!(
+            "after the longest linearizable prefix found ({} ops, the last invoked at index {})",
+            witness.prefix.len(),
+            op.invoke
+        ),
+        None => "first, from the initial state".to_owned(),
+    };
+    let explanation = format!(
+        "{on_key}{} invoked at index {} cannot take effect {after}: the state could only be {}",
+        model.describe(&calls[witness.blocked].op),
+        blocked.invoke,
+        serde_json::Value::from(states.clone()),
+    );
+    let details = json!({
+        "key": key,
+        "blocked": {
+            "invoke": blocked.invoke,
+            "complete": blocked.complete,
+            "op": model.describe(&calls[witness.blocked].op),
+        },
+        "prefix-length": witness.prefix.len(),
+        "prefix-skipped": shown,
+        "prefix": prefix,
+        "states": states,
+    });
+    anomaly(
+        NONLINEARIZABLE,
+        std::iter::once(blocked).chain(last),
+        explanation,
+        details,
+    )
+}
