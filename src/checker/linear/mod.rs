@@ -21,6 +21,8 @@ pub use readers::{parse_jepsen_log, parse_kv_log, read_jepsen_log, read_kv_log};
 pub use search::{Call, Found, Limits, Witness, search};
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -63,6 +65,9 @@ pub struct Bounds {
     pub time_per_key: Option<Duration>,
     /// Configurations remembered per key (each a bitset of the key's ops and a state).
     pub memo_per_key: usize,
+    /// Stop searching the other keys once one is found nonlinearizable (as Porcupine does):
+    /// the verdict cannot change; the keys left undecided are counted as `keys-skipped`.
+    pub stop_at_first_violation: bool,
 }
 
 impl Default for Bounds {
@@ -70,6 +75,7 @@ impl Default for Bounds {
         Bounds {
             time_per_key: Some(Duration::from_secs(60)),
             memo_per_key: 10_000_000,
+            stop_at_first_violation: true,
         }
     }
 }
@@ -97,24 +103,26 @@ pub fn check(
     }
 }
 
-/// Searches each key and gathers the verdicts, witnesses and unknown keys.
-fn check_keys<M: SeqModel>(
+/// Searches the keys in parallel and gathers the verdicts, witnesses and unknown keys.
+fn check_keys<M>(
     model: &M,
     name: &str,
     keys: Vec<(String, Vec<Call<M::Op>>)>,
     history: &History,
     bounds: Bounds,
-) -> CheckerResult {
+) -> CheckerResult
+where
+    M: SeqModel + Sync,
+    M::Op: Sync,
+    M::State: Send,
+{
     let mut anomalies = Vec::new();
     let mut unknown = Vec::new();
-    let mut tally = [0u64; 3];
+    let mut tally = [0u64; 4];
     let ops: u64 = keys.iter().map(|(_, calls)| calls.len() as u64).sum();
-    for (key, calls) in &keys {
-        let limits = Limits {
-            deadline: bounds.time_per_key.map(|t| Instant::now() + t),
-            max_memo: bounds.memo_per_key,
-        };
-        match search(model, calls, limits) {
+    for (key, found) in keys.iter().zip(search_keys(model, &keys, bounds)) {
+        let (key, calls) = key;
+        match found {
             Found::Linearizable => tally[0] += 1,
             Found::Violation(witness) => {
                 tally[1] += 1;
@@ -124,6 +132,7 @@ fn check_keys<M: SeqModel>(
                 tally[2] += 1;
                 unknown.push(json!({ "key": key, "reason": reason }));
             }
+            Found::Stopped => tally[3] += 1,
         }
     }
     let mut stats = BTreeMap::new();
@@ -156,9 +165,61 @@ fn check_keys<M: SeqModel>(
             ("keys-linearizable", tally[0]),
             ("keys-nonlinearizable", tally[1]),
             ("keys-unknown", tally[2]),
+            ("keys-skipped", tally[3]),
         ]),
         stats,
     }
+}
+
+/// Each key's search, in key order, on as many threads as there are cores; with
+/// `stop_at_first_violation`, the first violation stops the searches still running.
+fn search_keys<M>(
+    model: &M,
+    keys: &[(String, Vec<Call<M::Op>>)],
+    bounds: Bounds,
+) -> Vec<Found<M::State>>
+where
+    M: SeqModel + Sync,
+    M::Op: Sync,
+    M::State: Send,
+{
+    let stop = AtomicBool::new(false);
+    let next = AtomicUsize::new(0);
+    let found: Mutex<Vec<Option<Found<M::State>>>> =
+        Mutex::new((0..keys.len()).map(|_| None).collect());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((_, calls)) = keys.get(i) else {
+                return;
+            };
+            let limits = Limits {
+                deadline: bounds.time_per_key.map(|t| Instant::now() + t),
+                max_memo: bounds.memo_per_key,
+                stop: bounds.stop_at_first_violation.then_some(&stop),
+            };
+            let result = match stop.load(Ordering::Relaxed) && limits.stop.is_some() {
+                true => Found::Stopped,
+                false => search(model, calls, limits),
+            };
+            if matches!(result, Found::Violation(_)) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            found.lock().expect("no search panics while holding it")[i] = Some(result);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads.min(keys.len()) {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let found = found.into_inner().expect("no search panicked");
+    found
+        .into_iter()
+        .map(|f| f.expect("every key was searched"))
+        .collect()
 }
 
 /// The anomaly for a key with no linearization: the op that could not be placed after the

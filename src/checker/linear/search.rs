@@ -11,6 +11,7 @@
 //! entry, so they may be linearized anywhere after their call, or last (never, in effect).
 
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rustc_hash::FxHashSet;
@@ -31,11 +32,13 @@ pub struct Call<Op> {
 
 /// When the search gives up.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub struct Limits<'a> {
     /// It stops at this instant.
     pub deadline: Option<Instant>,
     /// It stops when the memo holds more configurations than this.
     pub max_memo: usize,
+    /// It stops when this becomes true (another key was found nonlinearizable).
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// How the search for one key ended.
@@ -45,6 +48,8 @@ pub enum Found<S> {
     Violation(Witness<S>),
     /// It hit a limit; the reason names it.
     Unknown(String),
+    /// It was told to stop before it decided.
+    Stopped,
 }
 
 /// Why a key's history is not linearizable, as far as the search got.
@@ -181,7 +186,11 @@ impl<S: Clone + Eq> Best<S> {
 }
 
 /// Decides whether `calls` (all on one key) are linearizable under `model`.
-pub fn search<M: SeqModel>(model: &M, calls: &[Call<M::Op>], limits: Limits) -> Found<M::State> {
+pub fn search<M: SeqModel>(
+    model: &M,
+    calls: &[Call<M::Op>],
+    limits: Limits<'_>,
+) -> Found<M::State> {
     let mut entries = Entries::new(calls);
     let words = calls.len().div_ceil(64);
     let mut linearized = vec![0u64; words];
@@ -198,6 +207,9 @@ pub fn search<M: SeqModel>(model: &M, calls: &[Call<M::Op>], limits: Limits) -> 
     while entries.next[HEAD as usize] != NIL {
         steps += 1;
         if steps & 0xfff == 0 {
+            if limits.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                return Found::Stopped;
+            }
             if let Some(reason) = over_limits(&limits, memo.len()) {
                 return Found::Unknown(reason);
             }
@@ -256,7 +268,7 @@ impl<S> Best<S> {
     }
 }
 
-fn over_limits(limits: &Limits, memo: usize) -> Option<String> {
+fn over_limits(limits: &Limits<'_>, memo: usize) -> Option<String> {
     if memo > limits.max_memo {
         return Some(format!(
             "the search remembered more than {} configurations (the memory bound)",

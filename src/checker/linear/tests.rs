@@ -143,6 +143,7 @@ fn passing_the_memory_bound_is_unknown_and_names_the_key() {
     let bounds = Bounds {
         time_per_key: None,
         memo_per_key: 1,
+        stop_at_first_violation: true,
     };
     let result = check(&h, LinearModel::Kv, bounds).unwrap();
     assert_eq!(result.valid, Verdict::Unknown);
