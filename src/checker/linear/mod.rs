@@ -22,7 +22,7 @@ pub use search::{Call, Found, Limits, Witness, search};
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -171,8 +171,11 @@ where
     }
 }
 
-/// Each key's search, in key order, on as many threads as there are cores; with
-/// `stop_at_first_violation`, the first violation stops the searches still running.
+/// Each key's search, on as many threads as there are cores. Keys are taken
+/// smallest first (fewest calls, then key order). With `stop_at_first_violation`, a
+/// violation on a key stops the searches of the keys after it in that order, and whatever
+/// they found is dropped: the keys up to the first nonlinearizable one are all decided, the
+/// rest all skipped, so the result does not depend on the threads' timing.
 fn search_keys<M>(
     model: &M,
     keys: &[(String, Vec<Call<M::Op>>)],
@@ -183,7 +186,10 @@ where
     M::Op: Sync,
     M::State: Send,
 {
-    let stop = AtomicBool::new(false);
+    // Smaller keys first: a violation on one is found sooner and spares the larger ones.
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by_key(|&k| keys[k].1.len());
+    let first = AtomicUsize::new(usize::MAX);
     let next = AtomicUsize::new(0);
     let found: Mutex<Vec<Option<Found<M::State>>>> =
         Mutex::new((0..keys.len()).map(|_| None).collect());
@@ -191,22 +197,23 @@ where
     let work = || {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some((_, calls)) = keys.get(i) else {
+            let Some(&k) = order.get(i) else {
                 return;
             };
+            let calls = &keys[k].1;
             let limits = Limits {
                 deadline: bounds.time_per_key.map(|t| Instant::now() + t),
                 max_memo: bounds.memo_per_key,
-                stop: bounds.stop_at_first_violation.then_some(&stop),
+                stop: bounds.stop_at_first_violation.then_some((&first, i)),
             };
-            let result = match stop.load(Ordering::Relaxed) && limits.stop.is_some() {
+            let result = match limits.stop.is_some() && first.load(Ordering::Relaxed) < i {
                 true => Found::Stopped,
                 false => search(model, calls, limits),
             };
             if matches!(result, Found::Violation(_)) {
-                stop.store(true, Ordering::Relaxed);
+                first.fetch_min(i, Ordering::Relaxed);
             }
-            found.lock().expect("no search panics while holding it")[i] = Some(result);
+            found.lock().expect("no search panics while holding it")[k] = Some(result);
         }
     };
     std::thread::scope(|scope| {
@@ -215,7 +222,14 @@ where
         }
         work();
     });
-    let found = found.into_inner().expect("no search panicked");
+    let first = match bounds.stop_at_first_violation {
+        true => first.into_inner(),
+        false => usize::MAX,
+    };
+    let mut found = found.into_inner().expect("no search panicked");
+    for &k in order.iter().skip(first.saturating_add(1)) {
+        found[k] = Some(Found::Stopped);
+    }
     found
         .into_iter()
         .map(|f| f.expect("every key was searched"))

@@ -11,7 +11,7 @@
 //! entry, so they may be linearized anywhere after their call, or last (never, in effect).
 
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rustc_hash::FxHashSet;
@@ -37,8 +37,9 @@ pub struct Limits<'a> {
     pub deadline: Option<Instant>,
     /// It stops when the memo holds more configurations than this.
     pub max_memo: usize,
-    /// It stops when this becomes true (another key was found nonlinearizable).
-    pub stop: Option<&'a AtomicBool>,
+    /// `(first, me)`: it stops when `first` drops below `me` (a key before this one was
+    /// found nonlinearizable).
+    pub stop: Option<(&'a AtomicUsize, usize)>,
 }
 
 /// How the search for one key ended.
@@ -207,7 +208,10 @@ pub fn search<M: SeqModel>(
     while entries.next[HEAD as usize] != NIL {
         steps += 1;
         if steps & 0xfff == 0 {
-            if limits.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+            if limits
+                .stop
+                .is_some_and(|(first, me)| first.load(Ordering::Relaxed) < me)
+            {
                 return Found::Stopped;
             }
             if let Some(reason) = over_limits(&limits, memo.len()) {

@@ -168,6 +168,27 @@ fn kv_keys_are_checked_independently() {
 }
 
 #[test]
+fn keys_after_the_first_nonlinearizable_one_are_skipped_whatever_the_threads_did() {
+    let kv = |k: &str, v: &str| Value::list([k.into(), v.into()]);
+    let mut events = Vec::new();
+    for (p, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
+        let p = p as u64;
+        events.push((p, Invoke, "put", kv(key, "x")));
+        events.push((p, Ok, "put", kv(key, "x")));
+        events.push((p, Invoke, "get", Value::list([key.into(), Value::Nil])));
+        events.push((p, Ok, "get", kv(key, if key == "b" { "y" } else { "x" })));
+    }
+    let result = check(&history(events), LinearModel::Kv, Bounds::default()).unwrap();
+    assert_eq!(result.valid, Verdict::Invalid);
+    assert_eq!(result.anomalies[0].details["key"], json!("b"));
+    let decided = (
+        result.counts["keys-linearizable"],
+        result.counts["keys-skipped"],
+    );
+    assert_eq!(decided, (1, 2));
+}
+
+#[test]
 fn an_empty_history_is_unknown_not_valid() {
     assert_eq!(verdict(&history(vec![]), ETCD), Verdict::Unknown);
 }
