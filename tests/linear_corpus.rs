@@ -96,3 +96,31 @@ fn every_labelled_register_and_kv_file_gets_the_peers_verdict() {
     assert!(disagreed.is_empty(), "{disagreed:#?}");
     assert_eq!(agreed + empty.len(), 2 * 102 + 6 + 120, "files checked");
 }
+
+#[test]
+fn a_nonlinearizable_etcd_log_has_a_witness_a_person_can_follow() {
+    let Some(dir) = corpus() else {
+        eprintln!("SKIPPED: no corpus; the etcd witness is NOT checked");
+        return;
+    };
+    let path = dir.join("linearizability/etcd-jepsen/etcd_000.log");
+    let history = linear::read_jepsen_log(&path).unwrap();
+    let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
+    let result = linear::check(&history, model, Bounds::default()).unwrap();
+    assert_eq!(result.valid, Verdict::Invalid);
+    let anomaly = &result.anomalies[0];
+    eprintln!("etcd_000: {}", anomaly.explanation);
+    let details = &anomaly.details;
+    let blocked = details["blocked"]["invoke"].as_u64().unwrap();
+    assert!(anomaly.ops.contains(&blocked), "{anomaly:?}");
+    assert!(details["prefix-length"].as_u64().unwrap() > 0, "{details}");
+    assert!(
+        !details["states"].as_array().unwrap().is_empty(),
+        "{details}"
+    );
+    // Every op of the prefix was invoked before the blocked op returned.
+    let complete = details["blocked"]["complete"].as_u64().unwrap_or(u64::MAX);
+    for index in details["prefix"].as_array().unwrap() {
+        assert!(index.as_u64().unwrap() < complete, "{details}");
+    }
+}
