@@ -5,6 +5,7 @@ mod bank;
 mod counter;
 mod faults;
 mod intern;
+pub mod linear;
 mod model;
 mod queue;
 pub mod relations;

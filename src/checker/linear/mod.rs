@@ -1,0 +1,294 @@
+//! Decides whether a history of reads, writes and compare-and-sets (or a key-value store's
+//! gets, puts and appends) is linearizable: Wing & Gong (1993) with Lowe's (2017) and Horn &
+//! Kroening's (2015) refinements, Porcupine's algorithm (`search.rs`). Each key is checked on
+//! its own (P-compositionality). A key whose search passes the time or memory bound is
+//! `unknown`, named in `stats.unknown-keys`, never a guess.
+//!
+//! `model.rs` holds the sequential specifications, `prepare.rs` turns history ops into calls
+//! under the semantics the history was written with (Porcupine's etcd or Knossos'),
+//! `readers.rs` reads the peers' log formats.
+
+mod model;
+mod prepare;
+mod readers;
+mod search;
+#[cfg(test)]
+mod tests;
+
+pub use model::{CasResult, Kv, KvOp, RegValue, Register, RegisterOp, SeqModel};
+pub use prepare::Semantics;
+pub use readers::{parse_jepsen_log, parse_kv_log, read_jepsen_log, read_kv_log};
+pub use search::{Call, Found, Limits, Witness, search};
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::witness::{anomaly, counts};
+use super::{CheckerResult, Verdict};
+use crate::history::{History, HistoryError, Op};
+
+/// The anomaly kind of a key whose history has no linearization.
+pub const NONLINEARIZABLE: &str = "nonlinearizable";
+
+/// At most this many ops of a witness's prefix (its end) are listed in `details.prefix`.
+const PREFIX_SHOWN: usize = 200;
+
+/// Which object the history is of, and how to read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinearModel {
+    /// A single register: `read`, `write`.
+    Register(Semantics),
+    /// A single register with `cas` (value `[from to]`).
+    CasRegister(Semantics),
+    /// Porcupine's key-value store: `get`, `put`, `append`, each valued `[key value]`.
+    Kv,
+}
+
+impl LinearModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            LinearModel::Register(_) => "register",
+            LinearModel::CasRegister(_) => "cas-register",
+            LinearModel::Kv => "kv",
+        }
+    }
+}
+
+/// How long, and how much memory, the search may spend on one key.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    /// Wall-clock time per key; `None` for no limit.
+    pub time_per_key: Option<Duration>,
+    /// Configurations remembered per key (each a bitset of the key's ops and a state).
+    pub memo_per_key: usize,
+    /// Stop searching the other keys once one is found nonlinearizable (as Porcupine does):
+    /// the verdict cannot change; the keys left undecided are counted as `keys-skipped`.
+    pub stop_at_first_violation: bool,
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
+            time_per_key: Some(Duration::from_secs(60)),
+            memo_per_key: 10_000_000,
+            stop_at_first_violation: true,
+        }
+    }
+}
+
+/// Checks a history against a linearizable object (see the module docs).
+pub fn check(
+    history: &History,
+    model: LinearModel,
+    bounds: Bounds,
+) -> Result<CheckerResult, HistoryError> {
+    match model {
+        LinearModel::Register(semantics) | LinearModel::CasRegister(semantics) => {
+            let cas = matches!(model, LinearModel::CasRegister(_));
+            let calls = prepare::register_calls(history, semantics, cas)?;
+            let register = Register {
+                init: semantics.init(),
+            };
+            let keys = vec![(String::new(), calls)];
+            Ok(check_keys(&register, model.name(), keys, history, bounds))
+        }
+        LinearModel::Kv => {
+            let keys = prepare::kv_calls(history)?.into_iter().collect();
+            Ok(check_keys(&Kv, model.name(), keys, history, bounds))
+        }
+    }
+}
+
+/// Searches the keys in parallel and gathers the verdicts, witnesses and unknown keys.
+fn check_keys<M>(
+    model: &M,
+    name: &str,
+    keys: Vec<(String, Vec<Call<M::Op>>)>,
+    history: &History,
+    bounds: Bounds,
+) -> CheckerResult
+where
+    M: SeqModel + Sync,
+    M::Op: Sync,
+    M::State: Send,
+{
+    let mut anomalies = Vec::new();
+    let mut unknown = Vec::new();
+    let mut tally = [0u64; 4];
+    let ops: u64 = keys.iter().map(|(_, calls)| calls.len() as u64).sum();
+    for (key, found) in keys.iter().zip(search_keys(model, &keys, bounds)) {
+        let (key, calls) = key;
+        match found {
+            Found::Linearizable => tally[0] += 1,
+            Found::Violation(witness) => {
+                tally[1] += 1;
+                anomalies.push(violation(model, key, calls, &witness, history));
+            }
+            Found::Unknown(reason) => {
+                tally[2] += 1;
+                unknown.push(json!({ "key": key, "reason": reason }));
+            }
+            Found::Stopped => tally[3] += 1,
+        }
+    }
+    let mut stats = BTreeMap::new();
+    stats.insert("model".to_owned(), json!(name));
+    let valid = if !anomalies.is_empty() {
+        Verdict::Invalid
+    } else if !unknown.is_empty() {
+        stats.insert("reason".into(), json!("a key's search passed its bound"));
+        Verdict::Unknown
+    } else if ops == 0 {
+        stats.insert("reason".into(), json!("no operations to check"));
+        Verdict::Unknown
+    } else {
+        Verdict::Valid
+    };
+    if !unknown.is_empty() {
+        stats.insert("unknown-keys".into(), json!(unknown));
+    }
+    let anomaly_types = match anomalies.is_empty() {
+        true => Vec::new(),
+        false => vec![NONLINEARIZABLE.to_owned()],
+    };
+    CheckerResult {
+        valid,
+        anomaly_types,
+        anomalies,
+        counts: counts([
+            ("ops", ops),
+            ("keys", keys.len() as u64),
+            ("keys-linearizable", tally[0]),
+            ("keys-nonlinearizable", tally[1]),
+            ("keys-unknown", tally[2]),
+            ("keys-skipped", tally[3]),
+        ]),
+        stats,
+    }
+}
+
+/// Each key's search, on as many threads as there are cores. Keys are taken
+/// smallest first (fewest calls, then key order). With `stop_at_first_violation`, a
+/// violation on a key stops the searches of the keys after it in that order, and whatever
+/// they found is dropped: the keys up to the first nonlinearizable one are all decided, the
+/// rest all skipped, so the result does not depend on the threads' timing.
+fn search_keys<M>(
+    model: &M,
+    keys: &[(String, Vec<Call<M::Op>>)],
+    bounds: Bounds,
+) -> Vec<Found<M::State>>
+where
+    M: SeqModel + Sync,
+    M::Op: Sync,
+    M::State: Send,
+{
+    // Smaller keys first: a violation on one is found sooner and spares the larger ones.
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by_key(|&k| keys[k].1.len());
+    let first = AtomicUsize::new(usize::MAX);
+    let next = AtomicUsize::new(0);
+    let found: Mutex<Vec<Option<Found<M::State>>>> =
+        Mutex::new((0..keys.len()).map(|_| None).collect());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&k) = order.get(i) else {
+                return;
+            };
+            let calls = &keys[k].1;
+            let limits = Limits {
+                deadline: bounds.time_per_key.map(|t| Instant::now() + t),
+                max_memo: bounds.memo_per_key,
+                stop: bounds.stop_at_first_violation.then_some((&first, i)),
+            };
+            let result = match limits.stop.is_some() && first.load(Ordering::Relaxed) < i {
+                true => Found::Stopped,
+                false => search(model, calls, limits),
+            };
+            if matches!(result, Found::Violation(_)) {
+                first.fetch_min(i, Ordering::Relaxed);
+            }
+            found.lock().expect("no search panics while holding it")[k] = Some(result);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads.min(keys.len()) {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let first = match bounds.stop_at_first_violation {
+        true => first.into_inner(),
+        false => usize::MAX,
+    };
+    let mut found = found.into_inner().expect("no search panicked");
+    for &k in order.iter().skip(first.saturating_add(1)) {
+        found[k] = Some(Found::Stopped);
+    }
+    found
+        .into_iter()
+        .map(|f| f.expect("every key was searched"))
+        .collect()
+}
+
+/// The anomaly for a key with no linearization: the op that could not be placed after the
+/// longest linearizable prefix found, and the states the object could have been in.
+fn violation<M: SeqModel>(
+    model: &M,
+    key: &str,
+    calls: &[Call<M::Op>],
+    witness: &Witness<M::State>,
+    history: &History,
+) -> super::Anomaly {
+    let op_of = |call: usize| -> &Op { &history.ops[calls[call].id] };
+    let blocked = op_of(witness.blocked);
+    let last = witness.prefix.last().map(|&c| op_of(c));
+    let shown = witness.prefix.len().saturating_sub(PREFIX_SHOWN);
+    let prefix: Vec<u64> = witness.prefix[shown..]
+        .iter()
+        .map(|&c| op_of(c).invoke)
+        .collect();
+    let states: Vec<serde_json::Value> =
+        witness.states.iter().map(|s| model.state_json(s)).collect();
+    let on_key = match key.is_empty() {
+        true => String::new(),
+        false => format!("on key {key:?}, "),
+    };
+    let after = match last {
+        Some(op) => format!(
+            "after the longest linearizable prefix found ({} ops, the last invoked at index {})",
+            witness.prefix.len(),
+            op.invoke
+        ),
+        None => "first, from the initial state".to_owned(),
+    };
+    let explanation = format!(
+        "{on_key}{} invoked at index {} cannot take effect {after}: the state could only be {}",
+        model.describe(&calls[witness.blocked].op),
+        blocked.invoke,
+        serde_json::Value::from(states.clone()),
+    );
+    let details = json!({
+        "key": key,
+        "blocked": {
+            "invoke": blocked.invoke,
+            "complete": blocked.complete,
+            "op": model.describe(&calls[witness.blocked].op),
+        },
+        "prefix-length": witness.prefix.len(),
+        "prefix-skipped": shown,
+        "prefix": prefix,
+        "states": states,
+    });
+    anomaly(
+        NONLINEARIZABLE,
+        std::iter::once(blocked).chain(last),
+        explanation,
+        details,
+    )
+}

@@ -1,0 +1,126 @@
+//! The linearizability checker against the peers' labelled histories in
+//! `../shared/corpus/linearizability/` (MANIFEST.tsv gives each file's verdict): Porcupine's
+//! etcd logs (etcd semantics), its kv logs, and Knossos' cas-register histories (Knossos
+//! semantics, init 0). Skipped, loudly, when the corpus is not there.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use splitbrain::checker::Verdict;
+use splitbrain::checker::linear::{self, Bounds, LinearModel, Semantics};
+use splitbrain::history::{History, HistoryError, read_edn};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    dir.join("MANIFEST.tsv").is_file().then_some(dir)
+}
+
+type Reader = fn(&Path) -> Result<History, HistoryError>;
+
+/// How a file of the corpus is read and checked, by where it lives. The raw etcd console
+/// logs read to the same ops as the filtered ones (nemesis and other lines skipped).
+fn reader(file: &str) -> Option<(Reader, LinearModel)> {
+    if file.starts_with("linearizability/etcd-jepsen/")
+        || file.starts_with("linearizability/etcd-jepsen-raw/")
+    {
+        let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
+        return Some((linear::read_jepsen_log, model));
+    }
+    if file.starts_with("linearizability/kv-append/") {
+        return Some((linear::read_kv_log, LinearModel::Kv));
+    }
+    if file.starts_with("linearizability/knossos/cas-register/") {
+        let model = LinearModel::CasRegister(Semantics::Knossos { init: Some(0) });
+        return Some((|p: &Path| read_edn(p).map(|(h, _)| h), model));
+    }
+    None
+}
+
+#[test]
+fn every_labelled_register_and_kv_file_gets_the_peers_verdict() {
+    let Some(dir) = corpus() else {
+        eprintln!(
+            "SKIPPED: no corpus at {}/../shared/corpus; linearizability verdicts NOT checked",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        return;
+    };
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
+    let (mut agreed, mut disagreed, mut unsupported) = (0, Vec::new(), Vec::new());
+    let (mut empty, mut slowest) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    for row in manifest.lines().skip(1) {
+        let cols: Vec<&str> = row.split('\t').collect();
+        let (file, expected) = (cols[0], cols[4]);
+        if !file.starts_with("linearizability/") || file.starts_with("linearizability/elle-cli") {
+            continue;
+        }
+        let expected = match expected {
+            "linearizable" => Verdict::Valid,
+            "not-linearizable" => Verdict::Invalid,
+            _ => continue,
+        };
+        let Some((read, model)) = reader(file) else {
+            unsupported.push(file);
+            continue;
+        };
+        let history = read(&dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let one = Instant::now();
+        let result = linear::check(&history, model, Bounds::default())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        slowest.push((one.elapsed(), file));
+        // The peers call a history with no op left to check linearizable; splitbrain says
+        // unknown ("never valid by default"): the same finding, counted apart.
+        let vacuous = result.counts["ops"] == 0 && result.valid == Verdict::Unknown;
+        if vacuous && expected == Verdict::Valid {
+            empty.push(file);
+        } else if result.valid == expected {
+            agreed += 1;
+        } else {
+            disagreed.push(format!(
+                "{file}: expected {expected:?}, got {:?}",
+                result.valid
+            ));
+        }
+    }
+    slowest.sort_unstable_by(|a, b| b.cmp(a));
+    eprintln!(
+        "linearizability corpus: {agreed} agreed, {} disagreed, {} with no op left to check \
+         (unknown here, linearizable for the peers): {empty:?}; in {:?}, slowest {:?}",
+        disagreed.len(),
+        empty.len(),
+        started.elapsed(),
+        &slowest[..slowest.len().min(3)],
+    );
+    eprintln!("not supported yet ({}): {unsupported:?}", unsupported.len());
+    assert!(disagreed.is_empty(), "{disagreed:#?}");
+    assert_eq!(agreed + empty.len(), 2 * 102 + 6 + 120, "files checked");
+}
+
+#[test]
+fn a_nonlinearizable_etcd_log_has_a_witness_a_person_can_follow() {
+    let Some(dir) = corpus() else {
+        eprintln!("SKIPPED: no corpus; the etcd witness is NOT checked");
+        return;
+    };
+    let path = dir.join("linearizability/etcd-jepsen/etcd_000.log");
+    let history = linear::read_jepsen_log(&path).unwrap();
+    let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
+    let result = linear::check(&history, model, Bounds::default()).unwrap();
+    assert_eq!(result.valid, Verdict::Invalid);
+    let anomaly = &result.anomalies[0];
+    eprintln!("etcd_000: {}", anomaly.explanation);
+    let details = &anomaly.details;
+    let blocked = details["blocked"]["invoke"].as_u64().unwrap();
+    assert!(anomaly.ops.contains(&blocked), "{anomaly:?}");
+    assert!(details["prefix-length"].as_u64().unwrap() > 0, "{details}");
+    assert!(
+        !details["states"].as_array().unwrap().is_empty(),
+        "{details}"
+    );
+    // Every op of the prefix was invoked before the blocked op returned.
+    let complete = details["blocked"]["complete"].as_u64().unwrap_or(u64::MAX);
+    for index in details["prefix"].as_array().unwrap() {
+        assert!(index.as_u64().unwrap() < complete, "{details}");
+    }
+}
