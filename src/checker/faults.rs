@@ -179,36 +179,13 @@ fn span(history: &History, indexes: &[u64]) -> Option<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::checker::test_support::history;
-    use crate::checker::{Anomaly, CheckerResult, Verdict};
+    use crate::checker::test_support::{history, results_with_lost};
 
     const S: u64 = 1_000_000_000;
 
-    /// Results holding one anomaly witnessed by the ops at these indexes.
-    fn results_with_anomaly(ops: Vec<u64>) -> Results {
-        let anomaly = Anomaly {
-            kind: "lost".into(),
-            ops,
-            explanation: String::new(),
-            faults: Vec::new(),
-            details: serde_json::Value::Null,
-            window: None,
-        };
-        let result = CheckerResult {
-            valid: Verdict::Invalid,
-            anomaly_types: vec!["lost".into()],
-            anomalies: vec![anomaly],
-            counts: BTreeMap::new(),
-            stats: BTreeMap::new(),
-        };
-        Results::from_checkers(BTreeMap::from([("set".to_owned(), result)]))
-    }
-
     fn faults_for(script: &str, ops: Vec<u64>) -> Vec<String> {
-        let mut results = results_with_anomaly(ops);
+        let mut results = results_with_lost(ops);
         annotate_faults(&history(script), &mut results);
         results.checkers["set"].anomalies[0].faults.clone()
     }
@@ -234,12 +211,12 @@ mod tests {
             5 * S,
             5 * S + 1
         );
-        let mut results = results_with_anomaly(vec![0, 1, 2, 3, 6, 7]);
+        let mut results = results_with_lost(vec![0, 1, 2, 3, 6, 7]);
         let anomaly = &mut results.checkers.get_mut("set").unwrap().anomalies[0];
         anomaly.window = Some([0, 2]);
         annotate_faults(&history(&script), &mut results);
         assert!(results.checkers["set"].anomalies[0].faults.is_empty());
-        let mut results = results_with_anomaly(vec![0, 1, 2, 3, 6, 7]);
+        let mut results = results_with_lost(vec![0, 1, 2, 3, 6, 7]);
         results.checkers.get_mut("set").unwrap().anomalies[0].window = Some([2, 6]);
         annotate_faults(&history(&script), &mut results);
         assert_eq!(

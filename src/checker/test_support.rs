@@ -143,6 +143,30 @@ pub fn check_relation(
     )
 }
 
+/// Results with one checker, `set`, holding one `lost` anomaly witnessed by the ops at these
+/// history indexes.
+pub fn results_with_lost(ops: Vec<u64>) -> crate::checker::Results {
+    let anomaly = crate::checker::Anomaly {
+        kind: "lost".into(),
+        ops,
+        explanation: String::new(),
+        faults: Vec::new(),
+        details: serde_json::Value::Null,
+        window: None,
+    };
+    let result = crate::checker::CheckerResult {
+        valid: crate::checker::Verdict::Invalid,
+        anomaly_types: vec!["lost".into()],
+        anomalies: vec![anomaly],
+        counts: std::collections::BTreeMap::new(),
+        stats: std::collections::BTreeMap::new(),
+    };
+    crate::checker::Results::from_checkers(std::collections::BTreeMap::from([(
+        "set".to_owned(),
+        result,
+    )]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,9 +13,9 @@ use std::time::SystemTime;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::text::html;
 use super::{CiError, anomaly_counts};
 use crate::checker::{Results, Verdict};
+use crate::report::html::esc as html;
 
 /// How deep under the reports folder run folders are looked for (`check/<history>/<ts>/`).
 const DEPTH: usize = 3;

@@ -1,4 +1,5 @@
-//! Text the CI outputs share: one line per witnessed anomaly, and HTML escaping.
+//! Text the CI outputs share: one line per witnessed anomaly. (HTML escaping is
+//! `report::html::esc`, shared with report.html.)
 
 use crate::checker::Anomaly;
 
@@ -17,33 +18,4 @@ pub(super) fn witness_line(anomaly: &Anomaly) -> String {
         line.push_str(&anomaly.faults.join("; "));
     }
     line
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub(super) fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_escaping_leaves_no_markup() {
-        assert_eq!(
-            html(r#"<img src=x onerror="alert('1')">&"#),
-            "&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;"
-        );
-    }
 }

@@ -83,6 +83,14 @@ mod tests {
     use crate::history::Value;
 
     #[test]
+    fn html_escaping_leaves_no_markup_in_attributes_either() {
+        assert_eq!(
+            esc(r#"<img src=x onerror="alert('1')">&"#),
+            "&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;"
+        );
+    }
+
+    #[test]
     fn html_escaping_leaves_no_tag_open() {
         assert_eq!(
             esc(r#"<img src=x onerror="alert(1)">&'"#),

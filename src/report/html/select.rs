@@ -76,10 +76,9 @@ pub fn detailed(history: &History, witnesses: &[Vec<usize>]) -> (Vec<usize>, boo
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
-    use crate::checker::{Anomaly, CheckerResult, Verdict};
+    use crate::checker::test_support::results_with_lost;
     use crate::history::{Op, Outcome, Value};
 
     fn big_history(n: u64) -> History {
@@ -102,29 +101,10 @@ mod tests {
         }
     }
 
-    fn results_witnessing(indexes: &[u64]) -> Results {
-        let anomaly = Anomaly {
-            kind: "lost".into(),
-            ops: indexes.to_vec(),
-            explanation: String::new(),
-            faults: vec![],
-            details: serde_json::Value::Null,
-            window: None,
-        };
-        let result = CheckerResult {
-            valid: Verdict::Invalid,
-            anomaly_types: vec!["lost".into()],
-            anomalies: vec![anomaly],
-            counts: BTreeMap::new(),
-            stats: BTreeMap::new(),
-        };
-        Results::from_checkers(BTreeMap::from([("set".to_owned(), result)]))
-    }
-
     #[test]
     fn a_small_history_is_carried_whole() {
         let h = big_history(100);
-        let w = witnesses(&h, &results_witnessing(&[7]));
+        let w = witnesses(&h, &results_with_lost(vec![7]));
         assert_eq!(w, vec![vec![3]]);
         let (kept, summarised) = detailed(&h, &w);
         assert_eq!((kept.len(), summarised), (100, false));
@@ -134,7 +114,7 @@ mod tests {
     fn summarising_keeps_every_witness_and_its_neighbours() {
         let h = big_history(100_000);
         // Invocation of op 10, completion of op 50_000, and the very last op.
-        let w = witnesses(&h, &results_witnessing(&[20, 100_001, 199_998]));
+        let w = witnesses(&h, &results_with_lost(vec![20, 100_001, 199_998]));
         assert_eq!(w, vec![vec![10, 50_000, 99_999]]);
         let (kept, summarised) = detailed(&h, &w);
         assert!(summarised);
@@ -148,7 +128,7 @@ mod tests {
     fn witnesses_beyond_the_budget_are_still_all_kept() {
         let h = big_history(60_000);
         let every: Vec<u64> = (0..30_000).map(|k| 4 * k).collect();
-        let w = witnesses(&h, &results_witnessing(&every));
+        let w = witnesses(&h, &results_with_lost(every));
         let (kept, _) = detailed(&h, &w);
         assert_eq!(kept.len(), 30_000, "all witnesses, no neighbours");
         assert!(w[0].iter().all(|p| kept.binary_search(p).is_ok()));
