@@ -43,6 +43,7 @@ pub fn check(
         } => Some(bank::check(history, *total, *negative_allowed)?),
         // No model checker of its own: the workload's relations are its checks.
         Model::Custom { .. } => None,
+        Model::Linear { model, bounds } => Some(linear::check(history, *model, *bounds)?),
     };
     let mut checkers: BTreeMap<String, CheckerResult> = result
         .map(|result| (model.name().to_owned(), result))

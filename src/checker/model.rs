@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::linear::{Bounds, LinearModel, Semantics};
+
 /// A model of what the system under test promises, and so which checker applies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Model {
@@ -25,12 +27,25 @@ pub enum Model {
     /// Writes of the user's own naming (each `{{value}}` a fresh unique integer), with no
     /// model checker of its own: the workload's relations between views are the checks.
     Custom { ops: Vec<String> },
+    /// Linearizability (Knossos, Porcupine): a `register` (`read`, `write`), a `cas-register`
+    /// (also `cas` `[from to]`) or Porcupine's `kv` store (`get`, `put`, `append` of
+    /// `[key value]`), each key checked on its own within `bounds`.
+    Linear { model: LinearModel, bounds: Bounds },
 }
 
 impl Model {
     /// Every model name, for error messages.
-    pub const NAMES: &'static [&'static str] =
-        &["set", "counter", "queue", "unique-ids", "bank", "custom"];
+    pub const NAMES: &'static [&'static str] = &[
+        "set",
+        "counter",
+        "queue",
+        "unique-ids",
+        "bank",
+        "custom",
+        "register",
+        "cas-register",
+        "kv",
+    ];
 
     /// The model's name as written in workload files and results.json.
     pub fn name(&self) -> &'static str {
@@ -41,6 +56,7 @@ impl Model {
             Model::UniqueIds => "unique-ids",
             Model::Bank { .. } => "bank",
             Model::Custom { .. } => "custom",
+            Model::Linear { model, .. } => model.name(),
         }
     }
 
@@ -60,6 +76,13 @@ impl Model {
                 negative_allowed: false,
             }),
             "custom" => Some(Model::Custom { ops: Vec::new() }),
+            // A service's register: a read of nil means the key is missing, a failed cas
+            // compared and lost (the semantics of Porcupine's etcd model).
+            "register" => Some(Model::linear(LinearModel::Register(Semantics::PorcupineEtcd))),
+            "cas-register" => Some(Model::linear(LinearModel::CasRegister(
+                Semantics::PorcupineEtcd,
+            ))),
+            "kv" => Some(Model::linear(LinearModel::Kv)),
             _ => None,
         }
     }
@@ -73,6 +96,19 @@ impl Model {
             Model::UniqueIds => vec!["generate"],
             Model::Bank { .. } => vec!["transfer", "read"],
             Model::Custom { ops } => ops.iter().map(String::as_str).collect(),
+            Model::Linear { model, .. } => match model {
+                LinearModel::Register(_) => vec!["read", "write"],
+                LinearModel::CasRegister(_) => vec!["read", "write", "cas"],
+                LinearModel::Kv => vec!["get", "put", "append"],
+            },
+        }
+    }
+
+    /// A linearizability model with the default bounds.
+    pub fn linear(model: LinearModel) -> Model {
+        Model::Linear {
+            model,
+            bounds: Bounds::default(),
         }
     }
 }

@@ -245,6 +245,17 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             ),
         )
     })?;
+    if matches!(found, Model::Linear { .. }) {
+        return Err(cx.at(
+            kind,
+            "model.kind",
+            format!(
+                "{:?} can be checked on a recorded history (`splitbrain check --model {0}`) \
+                 but not yet run from a workload file",
+                found.name()
+            ),
+        ));
+    }
     let flag = |f: &Option<Spanned<bool>>| f.as_ref().is_some_and(|f| *f.get_ref());
     let misplaced = |option: &Spanned<bool>, name: &str, owner: &str| {
         cx.at(
@@ -348,7 +359,7 @@ fn check_values(
         (Model::Set { .. } | Model::Queue { .. } | Model::Custom { .. }, None) => {
             Ok(ValueSpec::Unique)
         }
-        (Model::UniqueIds, None) => Ok(ValueSpec::None),
+        (Model::UniqueIds | Model::Linear { .. }, None) => Ok(ValueSpec::None),
         (Model::Bank { .. }, None) => check_transfers(cx, raw, span),
     }
 }
@@ -422,7 +433,7 @@ fn default_mix(model: &Model) -> Vec<(Name, f64)> {
         Model::Queue { .. } => &[("enqueue", 0.5), ("dequeue", 0.5)],
         Model::UniqueIds => &[("generate", 1.0)],
         Model::Bank { .. } => &[("transfer", 0.5), ("read", 0.5)],
-        Model::Custom { .. } => &[],
+        Model::Custom { .. } | Model::Linear { .. } => &[],
     };
     shares.iter().map(|(op, w)| (Name::from(*op), *w)).collect()
 }

@@ -59,7 +59,7 @@ impl LinearModel {
 }
 
 /// How long, and how much memory, the search may spend on one key.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
     /// Wall-clock time per key; `None` for no limit.
     pub time_per_key: Option<Duration>,
