@@ -3,6 +3,7 @@
 
 mod bank;
 mod counter;
+pub mod elle;
 mod faults;
 mod intern;
 pub mod linear;

@@ -1,0 +1,321 @@
+//! List-append inference (Elle, section 4): every append is unique, so each element names the
+//! transaction that appended it, and each read of a list shows a prefix of the key's version
+//! order. From that: the version order of each key (its longest read, which every other read
+//! must be a prefix of), the ww, wr and rw dependencies, and the anomalies that need no cycle:
+//! G1a (aborted read), G1b (intermediate read), internal, duplicate-elements,
+//! incompatible-order, lost-update.
+
+use rustc_hash::FxHashMap;
+
+use super::Finding;
+use super::graph::{Edges, RW, TxnId, WR, WW};
+use super::txn::{Key, Micro, Txns};
+use crate::checker::witness::model_error;
+use crate::history::{History, HistoryError, Outcome, Value};
+
+/// What list-append inference learned, beyond the edges it added.
+#[derive(Debug, Default)]
+pub struct Orders {
+    /// Per key, its version order (the longest read), when its reads agree.
+    pub versions: Vec<Option<Vec<Value>>>,
+    /// Who appended each element of each key.
+    pub writer: FxHashMap<(Key, Value), TxnId>,
+}
+
+impl Orders {
+    pub fn writer_of(&self, key: Key, value: &Value) -> Option<TxnId> {
+        self.writer.get(&(key, value.clone())).copied()
+    }
+}
+
+/// Infers the version orders and dependencies of a list-append history, adding edges to
+/// `edges` and the anomalies found on the way to `found`.
+pub fn infer(
+    history: &History,
+    txns: &Txns,
+    edges: &mut Edges,
+    found: &mut Vec<Finding>,
+) -> Result<Orders, HistoryError> {
+    let mut orders = Orders {
+        versions: vec![None; txns.keys.len()],
+        writer: FxHashMap::default(),
+    };
+    // Per key, the appends of committed (ok) transactions: one no read saw still came after
+    // everything any read saw.
+    let mut committed_appends: Vec<Vec<(&Value, TxnId)>> = vec![Vec::new(); txns.keys.len()];
+    for (id, txn) in txns.txns.iter().enumerate() {
+        for micro in &txn.micros {
+            if let Micro::Append(key, value) = micro
+                && txn.outcome == Outcome::Ok
+            {
+                committed_appends[*key as usize].push((value, id as TxnId));
+            }
+            if let Micro::Append(key, value) = micro
+                && let Some(other) = orders.writer.insert((*key, value.clone()), id as TxnId)
+            {
+                let op = &history.ops[txn.op];
+                let reason = format!(
+                    "{} was appended to key {} twice (also by the op invoked at index {}): \
+                     list-append needs every appended value to be unique",
+                    value,
+                    txns.key_name(*key),
+                    history.ops[txns.txns[other as usize].op].invoke
+                );
+                return Err(model_error("list-append", op.invoke, reason));
+            }
+        }
+    }
+    // Every ok read, per key.
+    let mut reads: Vec<Vec<(TxnId, &[Value])>> = vec![Vec::new(); txns.keys.len()];
+    for (id, txn) in txns.txns.iter().enumerate() {
+        let id = id as TxnId;
+        let op = &history.ops[txn.op];
+        for micro in &txn.micros {
+            let Micro::Read(key, Some(value)) = micro else {
+                continue;
+            };
+            let list = value.as_list().ok_or_else(|| {
+                let reason = format!("expected a read of a list, found {value}");
+                model_error("list-append", op.invoke, reason)
+            })?;
+            reads[*key as usize].push((id, list));
+            check_read(txns, &orders, id, *key, list, found);
+        }
+        internal(txns, id, found);
+    }
+    // Edges join transactions that may have committed; an aborted one's append read is G1a.
+    let committed = |w: TxnId| txns.txns[w as usize].outcome != Outcome::Fail;
+    let writer = |key: Key, value: &Value| orders.writer_of(key, value).filter(|&w| committed(w));
+    let mut versions = vec![None; txns.keys.len()];
+    for (key, key_reads) in reads.iter().enumerate() {
+        let key = key as Key;
+        let Some(order) = version_order(txns, key, key_reads, found) else {
+            continue;
+        };
+        // Appends no read saw: each after the whole order (ww), and after every read of it (rw).
+        let seen: rustc_hash::FxHashSet<&Value> = order.iter().collect();
+        for &(value, w) in &committed_appends[key as usize] {
+            if seen.contains(value) {
+                continue;
+            }
+            if let Some(last) = order.last().and_then(|v| writer(key, v)) {
+                edges.add(last, w, WW);
+            }
+            for &(reader, list) in key_reads {
+                if list.len() == order.len() {
+                    edges.add(reader, w, RW);
+                }
+            }
+        }
+        for pair in order.windows(2) {
+            if let (Some(a), Some(b)) = (writer(key, &pair[0]), writer(key, &pair[1])) {
+                edges.add(a, b, WW);
+            }
+        }
+        for &(reader, list) in key_reads {
+            if let Some(last) = list.last()
+                && let Some(w) = writer(key, last)
+            {
+                edges.add(w, reader, WR);
+            }
+            if let Some(next) = order.get(list.len())
+                && let Some(w) = writer(key, next)
+            {
+                edges.add(reader, w, RW);
+            }
+        }
+        versions[key as usize] = Some(order);
+    }
+    orders.versions = versions;
+    lost_updates(txns, found);
+    Ok(orders)
+}
+
+/// G1a, G1b and duplicate elements in one read.
+fn check_read(
+    txns: &Txns,
+    orders: &Orders,
+    reader: TxnId,
+    key: Key,
+    list: &[Value],
+    found: &mut Vec<Finding>,
+) {
+    let mut seen: FxHashMap<&Value, usize> = FxHashMap::default();
+    for (i, element) in list.iter().enumerate() {
+        if let Some(first) = seen.insert(element, i) {
+            found.push(Finding::new(
+                "duplicate-elements",
+                vec![reader],
+                format!(
+                    "read key {} = {} holding {element} twice (positions {first} and {i})",
+                    txns.key_name(key),
+                    Value::list(list.iter().cloned())
+                ),
+            ));
+            break;
+        }
+    }
+    for element in list {
+        if let Some(w) = orders.writer_of(key, element)
+            && txns.txns[w as usize].outcome == Outcome::Fail
+        {
+            found.push(Finding::new(
+                "G1a",
+                vec![w, reader],
+                format!(
+                    "read key {} = {}, holding {element}, which a transaction that failed (aborted) appended",
+                    txns.key_name(key),
+                    Value::list(list.iter().cloned())
+                ),
+            ));
+        }
+    }
+    let Some(last) = list.last() else { return };
+    let Some(w) = orders.writer_of(key, last) else {
+        return;
+    };
+    if w == reader {
+        return;
+    }
+    let writes: Vec<&Value> = txns.txns[w as usize]
+        .micros
+        .iter()
+        .filter_map(|m| match m {
+            Micro::Append(k, v) if *k == key => Some(v),
+            _ => None,
+        })
+        .collect();
+    if writes
+        .last()
+        .is_some_and(|final_write| *final_write != last)
+    {
+        found.push(Finding::new(
+            "G1b",
+            vec![w, reader],
+            format!(
+                "read key {} = {} ending in {last}, an intermediate state of the writer, which appended {} after it",
+                txns.key_name(key),
+                Value::list(list.iter().cloned()),
+                writes.last().expect("checked above")
+            ),
+        ));
+    }
+}
+
+/// Internal consistency: within a transaction, a read of a key must show the transaction's
+/// own earlier appends (at its end), and equal an earlier read of it plus the appends since.
+fn internal(txns: &Txns, id: TxnId, found: &mut Vec<Finding>) {
+    // Per key: what the transaction knows the list must be (when it read it), or must end with.
+    let mut known: FxHashMap<Key, (Option<Vec<Value>>, Vec<Value>)> = FxHashMap::default();
+    for micro in &txns.txns[id as usize].micros {
+        match micro {
+            Micro::Append(key, value) => known.entry(*key).or_default().1.push(value.clone()),
+            Micro::Read(key, Some(Value::List(list))) => {
+                let (read, appended) = known.entry(*key).or_default();
+                let ok = match read {
+                    Some(read) => {
+                        list.len() == read.len() + appended.len()
+                            && list.starts_with(read)
+                            && list.ends_with(appended)
+                    }
+                    None => list.ends_with(appended),
+                };
+                if !ok {
+                    let expected = match read {
+                        Some(read) => format!(
+                            "{}",
+                            Value::list(read.iter().chain(appended.iter()).cloned())
+                        ),
+                        None => {
+                            format!("a list ending in {}", Value::list(appended.iter().cloned()))
+                        }
+                    };
+                    found.push(Finding::new(
+                        "internal",
+                        vec![id],
+                        format!(
+                            "read key {} = {} where its own earlier operations imply {expected}",
+                            txns.key_name(*key),
+                            Value::list(list.iter().cloned())
+                        ),
+                    ));
+                }
+                *read = Some(list.to_vec());
+                appended.clear();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The version order of a key: its longest read. Every other read must be a prefix of it;
+/// when one is not, the key has no order (incompatible-order) and gets no edges.
+fn version_order(
+    txns: &Txns,
+    key: Key,
+    reads: &[(TxnId, &[Value])],
+    found: &mut Vec<Finding>,
+) -> Option<Vec<Value>> {
+    let Some(&(longest_by, longest)) = reads.iter().max_by_key(|(_, list)| list.len()) else {
+        return Some(Vec::new());
+    };
+    for &(reader, list) in reads {
+        if !longest.starts_with(list) {
+            found.push(Finding::new(
+                "incompatible-order",
+                vec![reader, longest_by],
+                format!(
+                    "two reads of key {} disagree on its order: {} is not a prefix of {}",
+                    txns.key_name(key),
+                    Value::list(list.iter().cloned()),
+                    Value::list(longest.iter().cloned())
+                ),
+            ));
+            return None;
+        }
+    }
+    Some(longest.to_vec())
+}
+
+/// Lost update: two committed transactions read the same version of a key and both appended
+/// to it; one of the appends was made without seeing the other.
+fn lost_updates(txns: &Txns, found: &mut Vec<Finding>) {
+    let mut by_version: FxHashMap<(Key, usize), Vec<TxnId>> = FxHashMap::default();
+    for (id, txn) in txns.txns.iter().enumerate() {
+        if txn.outcome != Outcome::Ok {
+            continue;
+        }
+        let mut read_first: FxHashMap<Key, usize> = FxHashMap::default();
+        let mut done: Vec<Key> = Vec::new();
+        for micro in &txn.micros {
+            match micro {
+                Micro::Read(key, Some(Value::List(list))) if !done.contains(key) => {
+                    read_first.entry(*key).or_insert(list.len());
+                }
+                Micro::Append(key, _) if !done.contains(key) => {
+                    done.push(*key);
+                    if let Some(&len) = read_first.get(key) {
+                        by_version.entry((*key, len)).or_default().push(id as TxnId);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut groups: Vec<((Key, usize), Vec<TxnId>)> = by_version
+        .into_iter()
+        .filter(|(_, t)| t.len() > 1)
+        .collect();
+    groups.sort_unstable();
+    for ((key, len), writers) in groups {
+        found.push(Finding::new(
+            "lost-update",
+            writers.clone(),
+            format!(
+                "{} transactions read key {} at the same version (its first {len} elements) and each appended to it",
+                writers.len(),
+                txns.key_name(key)
+            ),
+        ));
+    }
+}
