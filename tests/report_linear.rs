@@ -99,6 +99,14 @@ fn a_real_etcd_violation_gets_a_linearization_diagram_and_its_steps_in_words() {
         "numbered in linearization order"
     );
     // The checker's section says how its keys were decided.
+    let summary = html
+        .split("class=\"linear-summary\">")
+        .nth(1)
+        .unwrap_or_default();
+    eprintln!(
+        "etcd_000: {}",
+        summary.split('<').next().unwrap_or_default()
+    );
     assert!(
         html.contains("class=\"linear-summary\""),
         "the renderer's section"
@@ -190,4 +198,26 @@ fn the_linearization_diagram_draws_in_a_real_browser() {
         std::fs::copy(&png, &kept).expect("keep the screenshot");
         eprintln!("screenshot: {}", kept.display());
     }
+}
+
+#[test]
+fn a_linearizable_etcd_history_gets_its_keys_counted_and_no_diagram() {
+    let Some(file) = corpus_file() else { return };
+    // etcd_002 is labelled linearizable in MANIFEST.tsv.
+    let file = file.with_file_name("etcd_002.log");
+    let history = linear::read_jepsen_log(&file).expect("read etcd_002");
+    let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
+    let result = linear::check(&history, model, Bounds::default()).expect("check etcd_002");
+    assert_eq!(result.valid, Verdict::Valid);
+    let ops = result.counts["ops"];
+    let results = Results::from_checkers(BTreeMap::from([(model.name().to_owned(), result)]));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = write(dir.path(), &results, &history, RunInfo::default()).expect("write");
+    let html = std::fs::read_to_string(path).expect("read report.html");
+    assert!(
+        html.contains(&format!("{ops} ops on 1 key: 1 linearizable.")),
+        "the key counted in words"
+    );
+    assert!(!html.contains("<svg class=\"linear-svg\""), "no diagram");
+    assert_eq!(page_data(&html)["linear"], serde_json::json!([]));
 }
