@@ -15,6 +15,7 @@ use common::browser;
 use serde_json::Value;
 use splitbrain::checker::linear::{self, Bounds, LinearModel, Semantics};
 use splitbrain::checker::{Results, Verdict};
+use splitbrain::history::{History, HistoryError};
 use splitbrain::report::html::{RunInfo, write};
 
 const ETCD_000: &str = "linearizability/etcd-jepsen/etcd_000.log";
@@ -36,9 +37,16 @@ fn corpus_file() -> Option<PathBuf> {
 /// Checks etcd_000 and writes its report into `dir`; returns the page and the anomaly's
 /// details.
 fn report(file: &Path, dir: &Path) -> (String, Value) {
-    let history = linear::read_jepsen_log(file).expect("read etcd_000");
     let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
-    let result = linear::check(&history, model, Bounds::default()).expect("check etcd_000");
+    report_of(file, linear::read_jepsen_log, model, dir)
+}
+
+type Reader = fn(&Path) -> Result<History, HistoryError>;
+
+/// Checks a nonlinearizable corpus file and writes its report into `dir`.
+fn report_of(file: &Path, read: Reader, model: LinearModel, dir: &Path) -> (String, Value) {
+    let history = read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let result = linear::check(&history, model, Bounds::default()).expect("check");
     assert_eq!(result.valid, Verdict::Invalid, "the corpus labels it so");
     let details = result.anomalies[0].details.clone();
     let results = Results::from_checkers(BTreeMap::from([(model.name().to_owned(), result)]));
@@ -125,6 +133,26 @@ fn the_linearization_diagram_draws_in_a_real_browser() {
     }
     let dir = tempfile::tempdir().expect("a temporary folder");
     let (_, details) = report(&file, dir.path());
+    assert_diagram(dir.path(), &details, "report_linear.png");
+}
+
+#[test]
+fn a_kv_violation_with_long_string_states_draws_in_a_real_browser() {
+    let Some(file) = corpus_file() else { return };
+    if !browser::available() {
+        return;
+    }
+    // Labelled not linearizable in MANIFEST.tsv: 10 keys, appends of strings.
+    let corpus = file.ancestors().nth(3).expect("the corpus folder");
+    let file = corpus.join("linearizability/kv-append/c50-bad.txt");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (_, details) = report_of(&file, linear::read_kv_log, LinearModel::Kv, dir.path());
+    assert_diagram(dir.path(), &details, "report_linear_kv.png");
+}
+
+/// Opens `dir/report.html` and checks the diagram of the anomaly with `details`; saves a
+/// screenshot of it (kept as `keep_as` in `SPLITBRAIN_SCREENSHOTS`).
+fn assert_diagram(dir: &Path, details: &Value, keep_as: &str) {
     let processes: BTreeSet<u64> = details["ops"]
         .as_array()
         .unwrap()
@@ -132,7 +160,7 @@ fn the_linearization_diagram_draws_in_a_real_browser() {
         .map(|o| o["process"].as_u64().unwrap())
         .collect();
 
-    let mut page = browser::open(&dir.path().join("report.html"), None);
+    let mut page = browser::open(&dir.join("report.html"), None);
     page.assert_clean();
     let svg = "#anomalies svg.linear-svg";
     let count = |selector: &str| {
@@ -190,11 +218,11 @@ fn the_linearization_diagram_draws_in_a_real_browser() {
     page.eval("document.querySelector('figure.linear').scrollIntoView()");
     page.settle();
     page.assert_clean();
-    let png = dir.path().join("linear.png");
+    let png = dir.join("linear.png");
     page.screenshot(&png);
     assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
     if let Some(keep) = std::env::var_os("SPLITBRAIN_SCREENSHOTS") {
-        let kept = Path::new(&keep).join("report_linear.png");
+        let kept = Path::new(&keep).join(keep_as);
         std::fs::copy(&png, &kept).expect("keep the screenshot");
         eprintln!("screenshot: {}", kept.display());
     }

@@ -358,9 +358,11 @@
   // equal slot), the linearized ops numbered in linearization order and joined at their
   // linearization points, the op that cannot take effect in red.
   function stateText(v) { return v === null || v === undefined ? 'nil' : JSON.stringify(v); }
-  function clipText(s, px) {
+  function clipText(s, px, fromLeft) {
     var n = Math.floor(px / 6.4);
-    return s.length <= n ? s : n < 2 ? '' : s.slice(0, n - 1) + '…';
+    if (s.length <= n) return s;
+    if (n < 2) return '';
+    return fromLeft ? '…' + s.slice(s.length - n + 1) : s.slice(0, n - 1) + '…';
   }
   function drawLinear(s, d) {
     var ops = d.ops, B = d.blocked, K = d.anomaly;
@@ -459,8 +461,9 @@
       el('line', { x1: x, x2: x, y1: y - BAR / 2 - 2, y2: y + BAR / 2 + 2, 'class': 'lin-tick' }, g);
       el('rect', { x: x - w / 2, y: y - 7, width: w, height: 14, rx: 7, 'class': 'lin-pill' }, g);
       text(g, x, y + 4, label, 'lin-num', 'middle');
+      // A state's end says most (an append adds there).
       if (o.order in stateOf)
-        text(g, x, y + BAR / 2 + 13, '→' + clipText(stateText(stateOf[o.order]), SLOT * 1.2), 'lin-state', 'middle');
+        text(g, x, y + BAR / 2 + 13, '→' + clipText(stateText(stateOf[o.order]), SLOT * 1.6, true), 'lin-state', 'middle');
       el('title', {}, g).textContent = '#' + o.order + ' p' + o.process + ' ' + o.op +
         (o.order in stateOf ? ' → state ' + stateText(stateOf[o.order]) : '');
     });

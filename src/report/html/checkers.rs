@@ -125,11 +125,7 @@ impl Kind {
                 ("value", "value"),
                 ("floor", "floor"),
             ],
-            Kind::Linear => &[
-                ("key", "key"),
-                ("linearized ops", "prefix-length"),
-                ("possible states", "states"),
-            ],
+            Kind::Linear => &[("key", "key"), ("linearized ops", "prefix-length")],
             Kind::Other => &[],
         }
     }
