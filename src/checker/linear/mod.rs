@@ -273,17 +273,22 @@ fn violation<M: SeqModel>(
         blocked.invoke,
         serde_json::Value::from(states.clone()),
     );
+    let (steps, before) = last_steps(model, calls, witness, history);
     let details = json!({
         "key": key,
         "blocked": {
             "invoke": blocked.invoke,
             "complete": blocked.complete,
+            "process": blocked.process,
             "op": model.describe(&calls[witness.blocked].op),
         },
         "prefix-length": witness.prefix.len(),
         "prefix-skipped": shown,
         "prefix": prefix,
         "states": states,
+        "ops": ops_around(model, calls, witness, history),
+        "state-before": before,
+        "linearization": steps,
     });
     anomaly(
         NONLINEARIZABLE,
@@ -291,4 +296,97 @@ fn violation<M: SeqModel>(
         explanation,
         details,
     )
+}
+
+/// Steps of the linearization listed with their states in `details.linearization`, at most.
+const STEPS_SHOWN: usize = 30;
+/// Ops concurrent with the blocked op listed in `details.ops`, at most (nearest first).
+const CONCURRENT_SHOWN: usize = 30;
+
+/// The last [`STEPS_SHOWN`] steps of the witness's prefix, each with the state after it, and
+/// the state before the first of them: the prefix is a linearization, so replaying it from the
+/// initial state succeeds at every step.
+fn last_steps<M: SeqModel>(
+    model: &M,
+    calls: &[Call<M::Op>],
+    witness: &Witness<M::State>,
+    history: &History,
+) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let first = witness.prefix.len().saturating_sub(STEPS_SHOWN);
+    let mut state = model.init();
+    let mut before = None;
+    let mut steps = Vec::with_capacity(witness.prefix.len() - first);
+    for (n, &c) in witness.prefix.iter().enumerate() {
+        if n == first {
+            before = Some(model.state_json(&state));
+        }
+        state = model
+            .step(&state, &calls[c].op)
+            .expect("the prefix is a linearization: each of its steps succeeds");
+        if n >= first {
+            let op = &history.ops[calls[c].id];
+            steps.push(json!({
+                "order": n + 1,
+                "invoke": op.invoke,
+                "process": op.process,
+                "op": model.describe(&calls[c].op),
+                "state": model.state_json(&state),
+            }));
+        }
+    }
+    let before = before.unwrap_or_else(|| model.state_json(&state));
+    (steps, before)
+}
+
+/// The ops of the key a diagram of the violation shows, by invocation: the last
+/// [`STEPS_SHOWN`] linearized ones, the blocked op, and up to [`CONCURRENT_SHOWN`] ops
+/// concurrent with it (those invoked nearest to it). Each says where it stands in the
+/// linearization (`order`, from 1; null when it is not in the prefix).
+fn ops_around<M: SeqModel>(
+    model: &M,
+    calls: &[Call<M::Op>],
+    witness: &Witness<M::State>,
+    history: &History,
+) -> Vec<serde_json::Value> {
+    let order: rustc_hash::FxHashMap<usize, usize> = witness
+        .prefix
+        .iter()
+        .enumerate()
+        .map(|(n, &c)| (c, n + 1))
+        .collect();
+    let blocked = &calls[witness.blocked];
+    let mut concurrent: Vec<usize> = (0..calls.len())
+        .filter(|&c| c != witness.blocked)
+        .filter(|&c| calls[c].call < blocked.ret && calls[c].ret > blocked.call)
+        .collect();
+    concurrent.sort_by_key(|&c| (calls[c].call.abs_diff(blocked.call), c));
+    concurrent.truncate(CONCURRENT_SHOWN);
+    let last = witness.prefix.len().saturating_sub(STEPS_SHOWN);
+    let mut shown: Vec<usize> = witness.prefix[last..]
+        .iter()
+        .copied()
+        .chain([witness.blocked])
+        .chain(concurrent)
+        .collect();
+    shown.sort_unstable_by_key(|&c| (calls[c].call, c));
+    shown.dedup();
+    shown
+        .into_iter()
+        .map(|c| {
+            let op = &history.ops[calls[c].id];
+            let outcome = match op.outcome {
+                crate::history::Outcome::Ok => "ok",
+                crate::history::Outcome::Fail => "fail",
+                crate::history::Outcome::Info => "info",
+            };
+            json!({
+                "invoke": op.invoke,
+                "complete": op.complete,
+                "process": op.process,
+                "op": model.describe(&calls[c].op),
+                "outcome": outcome,
+                "order": order.get(&c),
+            })
+        })
+        .collect()
 }

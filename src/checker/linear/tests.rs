@@ -362,3 +362,78 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_witness_lists_the_ops_around_the_failure_and_the_states_of_its_linearization() {
+    let h = history(vec![
+        (0, Invoke, "write", 1.into()),
+        (0, Ok, "write", 1.into()),
+        (1, Invoke, "write", 2.into()),
+        (1, Ok, "write", 2.into()),
+        (2, Invoke, "read", Value::Nil),
+        (3, Invoke, "write", 3.into()),
+        (2, Ok, "read", 1.into()),
+        (3, Info, "write", Value::Nil),
+    ]);
+    let result = check(&h, ETCD, Bounds::default()).unwrap();
+    let d = &result.anomalies[0].details;
+    assert_eq!(d["state-before"], json!(null));
+    assert_eq!(
+        d["linearization"],
+        json!([
+            {"order": 1, "invoke": 0, "process": 0, "op": "write(1)", "state": 1},
+            {"order": 2, "invoke": 2, "process": 1, "op": "write(2)", "state": 2},
+            {"order": 3, "invoke": 5, "process": 3, "op": "write(3)", "state": 3},
+        ])
+    );
+    assert_eq!(d["states"], json!([3]), "after a longest prefix");
+    assert_eq!(d["blocked"]["process"], json!(2));
+    let ops: Vec<(u64, Option<u64>, &str, &str)> = d["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["invoke"].as_u64().unwrap(),
+                o["order"].as_u64(),
+                o["op"].as_str().unwrap(),
+                o["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The linearized writes (the info one among them, concurrent with it), the blocked read.
+    assert_eq!(
+        ops,
+        vec![
+            (0, Some(1), "write(1)", "ok"),
+            (2, Some(2), "write(2)", "ok"),
+            (4, None, "read() -> 1", "ok"),
+            (5, Some(3), "write(3)", "info"),
+        ]
+    );
+}
+
+#[test]
+fn a_witness_stays_bounded_whatever_the_history_size() {
+    let mut events = Vec::new();
+    for k in 0..2000i64 {
+        events.push((k as u64 % 5, Invoke, "write", k.into()));
+        events.push((k as u64 % 5, Ok, "write", k.into()));
+    }
+    // A read of a value never written, concurrent with 100 more writes.
+    events.push((5, Invoke, "read", Value::Nil));
+    for k in 2000..2100i64 {
+        events.push((0, Invoke, "write", k.into()));
+        events.push((0, Ok, "write", k.into()));
+    }
+    events.push((5, Ok, "read", (-1).into()));
+    let result = check(&history(events), ETCD, Bounds::default()).unwrap();
+    let d = &result.anomalies[0].details;
+    assert_eq!(d["prefix-length"], json!(2100));
+    assert_eq!(d["linearization"].as_array().unwrap().len(), 30);
+    assert_eq!(d["linearization"][29]["state"], json!(2099));
+    assert_eq!(d["state-before"], json!(2069));
+    // The last 30 linearized, the blocked read, the 30 concurrent writes nearest to it.
+    assert_eq!(d["ops"].as_array().unwrap().len(), 61);
+    assert_eq!(d["prefix"].as_array().unwrap().len(), 200);
+}

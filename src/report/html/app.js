@@ -351,11 +351,156 @@
       t.setAttribute('style', 'fill:' + colour);
     });
   }
+
+  // ---- linearizability diagrams --------------------------------------------------------
+  // After Porcupine's visualisation: a lane per process, each op a bar between the places of
+  // its invocation and completion in the history (places, not time: every event gets an
+  // equal slot), the linearized ops numbered in linearization order and joined at their
+  // linearization points, the op that cannot take effect in red.
+  function stateText(v) { return v === null || v === undefined ? 'nil' : JSON.stringify(v); }
+  function clipText(s, px, fromLeft) {
+    var n = Math.floor(px / 6.4);
+    if (s.length <= n) return s;
+    if (n < 2) return '';
+    return fromLeft ? '…' + s.slice(s.length - n + 1) : s.slice(0, n - 1) + '…';
+  }
+  function drawLinear(s, d) {
+    var ops = d.ops, B = d.blocked, K = d.anomaly;
+    var slots = [];
+    ops.forEach(function (o) { slots.push(o.invoke); if (o.complete !== null) slots.push(o.complete); });
+    slots.sort(function (a, b) { return a - b; });
+    slots = slots.filter(function (p, i) { return i === 0 || slots[i - 1] !== p; });
+    var slotOf = {};
+    slots.forEach(function (p, i) { slotOf[p] = i; });
+    var procs = [];
+    ops.forEach(function (o) { if (procs.indexOf(o.process) < 0) procs.push(o.process); });
+    procs.sort(function (a, b) { return a - b; });
+    var stateOf = {};
+    d.linearization.forEach(function (st) { stateOf[st.order] = st.state; });
+    var LEFT = 52, RIGHT = 16, TOP = 26, LANE = 50, BAR = 16, NOTE = 46;
+    var avail = Math.max(s.parentNode.clientWidth, 400) - LEFT - RIGHT;
+    var SLOT = Math.max(18, avail / (slots.length + 1));
+    var W = LEFT + RIGHT + SLOT * (slots.length + 1), H = TOP + procs.length * LANE + NOTE;
+    var END = slots.length + 0.5;
+    var sx = function (slot) { return LEFT + SLOT * (slot + 0.5); };
+    var laneY = function (p) { return TOP + procs.indexOf(p) * LANE; };
+    var barY = function (p) { return laneY(p) + 18; };
+    var mid = function (p) { return barY(p) + BAR / 2; };
+    s.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
+    s.setAttribute('width', W);
+    s.setAttribute('height', H);
+    s.textContent = '';
+    var defs = el('defs', {}, s);
+    var pat = el('pattern', { id: 'hatch-' + K, width: 6, height: 6, patternUnits: 'userSpaceOnUse',
+      patternTransform: 'rotate(45)' }, defs);
+    el('rect', { width: 6, height: 6, 'class': 'hatch-bg' }, pat);
+    el('rect', { width: 2.5, height: 6, 'class': 'hatch-fg' }, pat);
+    procs.forEach(function (p, i) {
+      el('rect', { x: 0, y: laneY(p), width: W, height: LANE, 'class': 'lane-bg' + (i % 2 ? ' alt' : '') }, s);
+      text(s, LEFT - 8, mid(p) + 4, 'p' + p, 'lane-label', 'end');
+    });
+    // History indexes along the top, as many as fit.
+    var every = Math.max(1, Math.ceil((String(slots[slots.length - 1]).length * 6.5 + 8) / SLOT));
+    slots.forEach(function (p, i) {
+      el('line', { x1: sx(i), x2: sx(i), y1: TOP - 4, y2: TOP + procs.length * LANE, 'class': 'slot-grid' }, s);
+      if (i % every === 0) text(s, sx(i), TOP - 9, String(p), 'slot-label', 'middle');
+    });
+    text(s, 4, TOP - 9, 'index', 'slot-label');
+    // Where each linearized op takes effect: after the one before it and after its own
+    // invocation, before its completion. Ops sharing a slot are spread across it.
+    var lin = ops.filter(function (o) { return o.order !== null; });
+    lin.sort(function (a, b) { return a.order - b.order; });
+    var base = -1, runs = [];
+    lin.forEach(function (o) {
+      base = Math.max(base, slotOf[o.invoke]);
+      if (!runs.length || runs[runs.length - 1].base !== base) runs.push({ base: base, ops: [] });
+      runs[runs.length - 1].ops.push(o);
+    });
+    var pointOf = {};
+    runs.forEach(function (r) {
+      r.ops.forEach(function (o, i) { pointOf[o.invoke] = r.base + (i + 1) / (r.ops.length + 1); });
+    });
+    var bars = el('g', {}, s);
+    var nextStart = {};
+    ops.forEach(function (o) {
+      var later = ops.filter(function (q) { return q.process === o.process && q.invoke > o.invoke; });
+      nextStart[o.invoke] = later.length ? sx(slotOf[later[0].invoke]) : W;
+    });
+    ops.forEach(function (o) {
+      var blocked = o.invoke === B.invoke;
+      var role = blocked ? 'blocked' : o.order !== null ? 'lin' : 'pending';
+      var x0 = sx(slotOf[o.invoke]), x1 = o.complete === null ? sx(END) : sx(slotOf[o.complete]);
+      var y = barY(o.process);
+      var says = ['p' + o.process + ' ' + o.op, 'invoked at index ' + o.invoke +
+        (o.complete === null ? ', never completed' : ', ' + o.outcome + ' at index ' + o.complete)];
+      if (o.outcome === 'info') says.push('its result is unknown: it may take effect until the end');
+      if (o.order !== null) says.push('#' + o.order + ' in the linearization' +
+        (o.order in stateOf ? ', state after it: ' + stateText(stateOf[o.order]) : ''));
+      else if (blocked) says.push('cannot take effect after the ' + d['prefix-length'] + ' ops before it');
+      else says.push('not linearized before the failure');
+      var g = el('g', { 'class': 'lop ' + role }, bars);
+      el('title', {}, g).textContent = says.join('\n');
+      if (o.complete !== null)
+        el('rect', { x: x0, y: y, width: Math.max(x1 - x0, blocked ? SLOT / 2 : 2), height: BAR, rx: 3, 'class': 'bar' }, g);
+      if (o.outcome === 'info') {
+        var h0 = o.complete === null ? x0 : x1;
+        el('rect', { x: h0, y: y, width: Math.max(sx(END) - h0, 2), height: BAR, 'class': 'open',
+          fill: 'url(#hatch-' + K + ')' }, g);
+      }
+      text(g, x0 + 1, y - 4, clipText(o.op, nextStart[o.invoke] - x0 - 4), 'lop-label');
+    });
+    // The linearization: a line through the points, a numbered mark and the state at each.
+    var path = lin.map(function (o) {
+      return sx(pointOf[o.invoke]).toFixed(1) + ',' + mid(o.process);
+    });
+    if (path.length > 1) el('polyline', { points: path.join(' '), 'class': 'lin-path' }, s);
+    lin.forEach(function (o) {
+      var x = sx(pointOf[o.invoke]), y = mid(o.process), label = String(o.order);
+      var g = el('g', { 'class': 'lin-point' }, s);
+      var w = label.length * 6.6 + 8;
+      el('line', { x1: x, x2: x, y1: y - BAR / 2 - 2, y2: y + BAR / 2 + 2, 'class': 'lin-tick' }, g);
+      el('rect', { x: x - w / 2, y: y - 7, width: w, height: 14, rx: 7, 'class': 'lin-pill' }, g);
+      text(g, x, y + 4, label, 'lin-num', 'middle');
+      // A state's end says most (an append adds there).
+      if (o.order in stateOf)
+        text(g, x, y + BAR / 2 + 13, '→' + clipText(stateText(stateOf[o.order]), SLOT * 1.6, true), 'lin-state', 'middle');
+      el('title', {}, g).textContent = '#' + o.order + ' p' + o.process + ' ' + o.op +
+        (o.order in stateOf ? ' → state ' + stateText(stateOf[o.order]) : '');
+    });
+    // The blocked op: where it would have to take effect, and why it cannot.
+    var bo = ops.filter(function (o) { return o.invoke === B.invoke; })[0];
+    if (bo) {
+      var last = lin.length ? pointOf[lin[lin.length - 1].invoke] : -1;
+      var a = Math.max(last, slotOf[bo.invoke]), b = bo.complete === null ? END : slotOf[bo.complete];
+      var bx = sx(a + (b - a) / 2), by = mid(bo.process);
+      var g2 = el('g', { 'class': 'blocked-mark' }, s);
+      var cy = by + BAR / 2 + 12;
+      el('line', { x1: bx, x2: bx, y1: by - BAR / 2 - 3, y2: H - NOTE + 16, 'class': 'blocked-line' }, g2);
+      el('circle', { cx: bx, cy: cy, r: 7, 'class': 'blocked-dot' }, g2);
+      text(g2, bx, cy + 4, '✗', 'blocked-x', 'middle');
+      var states = (d.states || []).map(stateText);
+      var could = states.length > 1 ? states.slice(0, -1).join(', ') + ' or ' + states[states.length - 1] : states.join('');
+      var note = 'p' + bo.process + ' ' + bo.op + ' cannot take effect here: the state could only be ' + could;
+      var nw = note.length * 6.8;
+      text(g2, Math.max(4, Math.min(bx - nw / 2, W - nw - 4)), H - NOTE + 30, note, 'blocked-note');
+      el('title', {}, g2).textContent = note;
+      // Wide diagrams open scrolled to the failure.
+      var wrap = s.parentNode;
+      wrap.scrollLeft = Math.max(0, bx - wrap.clientWidth * 0.7);
+    }
+  }
+  function linearDiagrams() {
+    document.querySelectorAll('svg.linear-svg').forEach(function (s) {
+      var k = +s.dataset.anomaly;
+      D.linear.forEach(function (d) { if (d.anomaly === k) drawLinear(s, d); });
+    });
+  }
   function all() {
     draw();
     throughput();
     latency();
     rounds();
+    linearDiagrams();
   }
   all();
   var resizeTimer;

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use serde_json::Value as Json;
 
 use super::escape::esc;
+use super::linear;
 use crate::checker::{CheckerResult, Verdict};
 
 /// Which renderer a checker's section uses, from its name in `results.json`.
@@ -23,6 +24,8 @@ pub enum Kind {
     Unique,
     Matches,
     Conserved,
+    /// The linearizability checkers, named after their model.
+    Linear,
     Other,
 }
 
@@ -42,6 +45,7 @@ impl Kind {
             "unique" => Kind::Unique,
             "matches" => Kind::Matches,
             "conserved" => Kind::Conserved,
+            "register" | "cas-register" | "kv" | "mutex" | "multi-register" => Kind::Linear,
             _ => Kind::Other,
         }
     }
@@ -121,6 +125,7 @@ impl Kind {
                 ("value", "value"),
                 ("floor", "floor"),
             ],
+            Kind::Linear => &[("key", "key"), ("linearized ops", "prefix-length")],
             Kind::Other => &[],
         }
     }
@@ -172,6 +177,7 @@ pub fn section(name: &str, result: &CheckerResult) -> String {
         Kind::Queue => out.push_str(&deliveries(result)),
         Kind::Bank => out.push_str(&totals_chart(result)),
         Kind::Agree => out.push_str(&differences(result)),
+        Kind::Linear => out.push_str(&linear::summary(result)),
         _ => {}
     }
     out.push_str(&details_table(kind, result));
@@ -357,7 +363,8 @@ fn stats(result: &CheckerResult) -> String {
     let shown: Vec<(&String, &Json)> = result
         .stats
         .iter()
-        .filter(|(k, v)| !v.is_null() && k.as_str() != "totals" && k.as_str() != "reason")
+        .filter(|(k, _)| !matches!(k.as_str(), "totals" | "reason" | "unknown-keys"))
+        .filter(|(_, v)| !v.is_null())
         .collect();
     if shown.is_empty() {
         return String::new();
@@ -433,6 +440,7 @@ mod tests {
         assert_eq!(Kind::of("agree(primary,replica)"), Kind::Agree);
         assert_eq!(Kind::of("relation covers(add→b)"), Kind::Covers);
         assert_eq!(Kind::of("conserved(stock.n, settled) #2"), Kind::Conserved);
+        assert_eq!(Kind::of("cas-register"), Kind::Linear);
         assert_eq!(Kind::of("elle"), Kind::Other);
     }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::charts::{self, Charts, Rounds, code};
 use super::escape::shorten;
 use super::lanes::{self, Lane};
+use super::linear;
 use super::select;
 use crate::checker::{Results, fault_windows};
 use crate::history::History;
@@ -37,6 +38,8 @@ pub struct PageData {
     pub anomalies: Vec<Vec<u32>>,
     pub charts: Charts,
     pub rounds: Option<Rounds>,
+    /// The linearizability diagrams' data, each naming its anomaly (`linear::data`).
+    pub linear: Vec<serde_json::Value>,
 }
 
 /// Ops in columns. `d` is -1 for an op that never completed; `n` and `e` are -1 when
@@ -134,6 +137,7 @@ pub fn build(history: &History, results: &Results) -> PageData {
         anomalies,
         charts: charts::charts(history, end, &all_witnesses),
         rounds: charts::rounds(history),
+        linear: linear::data(results),
     }
 }
 

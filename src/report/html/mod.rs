@@ -13,6 +13,7 @@ mod checkers;
 mod data;
 mod escape;
 mod lanes;
+mod linear;
 mod page;
 mod sections;
 mod select;

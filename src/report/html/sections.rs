@@ -8,6 +8,7 @@ use std::fmt::Write;
 use super::RunInfo;
 use super::charts::latency_us;
 use super::escape::{esc, shorten};
+use super::linear;
 use crate::checker::{Anomaly, Results, Verdict};
 use crate::history::{History, Outcome};
 use crate::report::Figures;
@@ -179,7 +180,8 @@ pub fn anomalies(results: &Results, history: &History, witnesses: &[Vec<usize>])
                         esc(kind)
                     );
                 }
-                out.push_str(&card(*k, name, anomaly, history, &witnesses[*k]));
+                let diagram = linear::diagrammed(name, anomaly, i);
+                out.push_str(&card(*k, name, anomaly, history, &witnesses[*k], diagram));
             }
             if list.len() > OPEN_PER_KIND {
                 out.push_str("</details>");
@@ -202,7 +204,14 @@ pub fn anomalies(results: &Results, history: &History, witnesses: &[Vec<usize>])
     out
 }
 
-fn card(k: usize, checker: &str, anomaly: &Anomaly, history: &History, ops: &[usize]) -> String {
+fn card(
+    k: usize,
+    checker: &str,
+    anomaly: &Anomaly,
+    history: &History,
+    ops: &[usize],
+    diagram: bool,
+) -> String {
     let mut out = format!(
         "<article class=\"anomaly\" id=\"anomaly-{k}\"><div class=\"anomaly-head\">\
          <span class=\"badge kind\">{}</span><span class=\"checker-name\">{}</span>\
@@ -220,6 +229,9 @@ fn card(k: usize, checker: &str, anomaly: &Anomaly, history: &History, ops: &[us
             let _ = write!(out, "<span class=\"fault\">{}</span> ", esc(fault));
         }
         out.push_str("</p>");
+    }
+    if diagram {
+        out.push_str(&linear::figure(k, anomaly));
     }
     out.push_str(&op_table(history, ops));
     out.push_str("</article>");
