@@ -8,15 +8,16 @@
 //! requested consistency model forbids, and every model the history rules out.
 //!
 //! `txn.rs` reads transactions, `append.rs` infers list-append histories, `graph.rs` holds the
-//! edges, `cycles.rs` finds and names the cycles, `consistency.rs` knows the models.
+//! edges, `register.rs` infers rw-register histories, `cycles.rs` finds and names the cycles, `consistency.rs` knows the models.
 //!
-//! Not yet: rw-register inference, the CLI and workload files, the report's cycle diagram
+//! Not yet: the CLI and workload files, the report's cycle diagram
 //! (issue 8).
 
 mod append;
 pub mod consistency;
 mod cycles;
 mod graph;
+mod register;
 #[cfg(test)]
 mod tests;
 pub mod txn;
@@ -77,19 +78,23 @@ impl Finding {
     }
 }
 
+/// What inference learned, for the explanations.
+enum Inferred {
+    Lists(Orders),
+    Registers(register::Versions),
+}
+
 /// Checks a transactional history (see the module docs).
 pub fn check(history: &History, options: &Options) -> Result<CheckerResult, HistoryError> {
     let txns = txn::parse(history, options.shape)?;
     let mut edges = Edges::default();
     let mut found = Vec::new();
     let orders = match options.shape {
-        Shape::ListAppend => append::infer(history, &txns, &mut edges, &mut found)?,
+        Shape::ListAppend => {
+            Inferred::Lists(append::infer(history, &txns, &mut edges, &mut found)?)
+        }
         Shape::RwRegister => {
-            return Err(HistoryError::Model {
-                model: "rw-register".into(),
-                index: 0,
-                reason: "rw-register histories cannot be checked yet; list-append can".into(),
-            });
+            Inferred::Registers(register::infer(history, &txns, &mut edges, &mut found)?)
         }
     };
     let orders_needed = |variant: &str| {
@@ -198,7 +203,7 @@ fn to_anomaly(history: &History, txns: &Txns, finding: &Finding) -> Anomaly {
 }
 
 /// A cycle in steps a person can check, each edge with the data that implies it.
-fn explain_cycle(history: &History, txns: &Txns, orders: &Orders, cycle: &Cycle) -> Finding {
+fn explain_cycle(history: &History, txns: &Txns, orders: &Inferred, cycle: &Cycle) -> Finding {
     let n = cycle.steps.len();
     let mut steps = Vec::with_capacity(n);
     let mut texts = Vec::with_capacity(n);
@@ -249,12 +254,84 @@ fn describe(txns: &Txns, id: TxnId) -> String {
 fn why(
     history: &History,
     txns: &Txns,
-    orders: &Orders,
+    inferred: &Inferred,
     from: TxnId,
     to: TxnId,
     kind: u8,
 ) -> String {
     let (a, b) = (label(history, txns, from), label(history, txns, to));
+    match (inferred, kind) {
+        (_, PROCESS) => {
+            let p = history.ops[txns.txns[from as usize].op].process;
+            format!("{b} ran after {a} on process {p}")
+        }
+        (_, REALTIME) => {
+            let done = history.ops[txns.txns[from as usize].op].complete;
+            let began = history.ops[txns.txns[to as usize].op].invoke;
+            format!(
+                "{b} began (index {began}) after {a} completed (index {})",
+                done.map_or("?".to_owned(), |d| d.to_string())
+            )
+        }
+        (Inferred::Lists(orders), _) => why_lists(txns, orders, (from, &a), (to, &b), kind),
+        (Inferred::Registers(versions), _) => {
+            why_registers(txns, versions, (from, &a), (to, &b), kind)
+        }
+    }
+}
+
+/// Why a register edge holds: the values written and read.
+fn why_registers(
+    txns: &Txns,
+    versions: &register::Versions,
+    (from, a): (TxnId, &str),
+    (to, b): (TxnId, &str),
+    kind: u8,
+) -> String {
+    let micros = |t: TxnId| &txns.txns[t as usize].micros;
+    let written = |t: TxnId, key: u32| {
+        micros(t).iter().filter_map(move |m| match m {
+            Micro::Write(k, v) if *k == key => Some(v),
+            _ => None,
+        })
+    };
+    let writer = |k: u32, v: &Value| versions.writer.get(&(k, v.clone())).copied();
+    for m in micros(if kind == WR { to } else { from }) {
+        let (Micro::Write(k, v) | Micro::Read(k, Some(v))) = m else {
+            continue;
+        };
+        let key = txns.key_name(*k);
+        let before = &versions.before[*k as usize];
+        let next =
+            |v: &Value| written(to, *k).find(|y| before.contains(&(v.clone(), (*y).clone())));
+        match (kind, m) {
+            (WW, Micro::Write(..)) => {
+                if let Some(y) = next(v) {
+                    return format!("{a} wrote {key} = {v}, and {b} wrote {y} directly after it");
+                }
+            }
+            (WR, Micro::Read(..)) if writer(*k, v) == Some(from) => {
+                return format!("{b} read {key} = {v}, which {a} wrote");
+            }
+            (RW, Micro::Read(..)) => {
+                if let Some(y) = next(v) {
+                    return format!("{a} read {key} = {v}, which {b} overwrote with {y}");
+                }
+            }
+            _ => {}
+        }
+    }
+    format!("{a} →{} {b}", kind_name(kind))
+}
+
+/// Why a list-append edge holds: the elements appended and the lists read.
+fn why_lists(
+    txns: &Txns,
+    orders: &Orders,
+    (from, a): (TxnId, &str),
+    (to, b): (TxnId, &str),
+    kind: u8,
+) -> String {
     let key = |k: u32| txns.key_name(k);
     let list = |l: &[Value]| Value::list(l.iter().cloned()).to_string();
     let micros = |t: TxnId| &txns.txns[t as usize].micros;
@@ -308,17 +385,6 @@ fn why(
             }
             format!("{a} did not see what {b} wrote")
         }
-        PROCESS => {
-            let p = history.ops[txns.txns[from as usize].op].process;
-            format!("{b} ran after {a} on process {p}")
-        }
-        _ => {
-            let done = history.ops[txns.txns[from as usize].op].complete;
-            let began = history.ops[txns.txns[to as usize].op].invoke;
-            format!(
-                "{b} began (index {began}) after {a} completed (index {})",
-                done.map_or("?".to_owned(), |d| d.to_string())
-            )
-        }
+        _ => format!("{a} →{} {b}", kind_name(kind)),
     }
 }

@@ -184,3 +184,66 @@ fn elles_huge_component_is_not_strong_snapshot_isolation() {
     // Elle's label: the weakest model it rules out is strong snapshot isolation.
     assert_eq!(result.stats["not"], json!(["strong-snapshot-isolation"]));
 }
+
+fn check_registers(history: &History, models: &[&str]) -> CheckerResult {
+    let options = Options {
+        models: models.iter().map(|m| m.to_string()).collect(),
+        ..Options::new(Shape::RwRegister)
+    };
+    check(history, &options).expect("checks")
+}
+
+#[test]
+fn elle_clis_rw_register_history_is_valid_in_both_forms() {
+    for file in [
+        "elle-cli/elle/rw-register.edn",
+        "elle-cli/elle/rw-register.json",
+    ] {
+        let Some(history) = corpus(file) else { return };
+        let result = check_registers(&history, &["strict-serializable"]);
+        assert_eq!(result.valid, Verdict::Valid, "{file}: {result:#?}");
+        assert_eq!(result.counts["transactions"], 3);
+    }
+}
+
+#[test]
+fn write_skew_on_registers_is_g2_item_allowed_by_snapshot_isolation() {
+    let history = edn(
+        "{:index 0 :type :invoke :process 0 :f :txn :value [[:r :x nil] [:w :y 1]]}
+         {:index 1 :type :invoke :process 1 :f :txn :value [[:r :y nil] [:w :x 1]]}
+         {:index 2 :type :ok :process 0 :f :txn :value [[:r :x nil] [:w :y 1]]}
+         {:index 3 :type :ok :process 1 :f :txn :value [[:r :y nil] [:w :x 1]]}",
+    );
+    let serializable = check_registers(&history, &["serializable"]);
+    assert_eq!(serializable.anomaly_types, ["G2-item"], "{serializable:#?}");
+    let text = &serializable.anomalies[0].explanation;
+    assert!(
+        text.contains("read x = nil, which T1 overwrote with 1"),
+        "{text}"
+    );
+    let si = check_registers(&history, &["snapshot-isolation"]);
+    assert_eq!(si.valid, Verdict::Valid, "{si:#?}");
+}
+
+#[test]
+fn register_reads_of_aborted_or_overwritten_values_and_circular_versions() {
+    let history = edn(
+        "{:index 0 :type :invoke :process 0 :f :txn :value [[:w :x 1] [:w :x 2]]}
+         {:index 1 :type :ok :process 0 :f :txn :value [[:w :x 1] [:w :x 2]]}
+         {:index 2 :type :invoke :process 1 :f :txn :value [[:w :y 1]]}
+         {:index 3 :type :fail :process 1 :f :txn :value [[:w :y 1]]}
+         {:index 4 :type :invoke :process 2 :f :txn :value [[:r :x nil] [:r :y nil] [:w :z 9] [:r :z nil]]}
+         {:index 5 :type :ok :process 2 :f :txn :value [[:r :x 1] [:r :y 1] [:w :z 9] [:r :z 8]]}
+         {:index 6 :type :invoke :process 3 :f :txn :value [[:r :q nil] [:w :q 2]]}
+         {:index 7 :type :ok :process 3 :f :txn :value [[:r :q 1] [:w :q 2]]}
+         {:index 8 :type :invoke :process 4 :f :txn :value [[:r :q nil] [:w :q 1]]}
+         {:index 9 :type :ok :process 4 :f :txn :value [[:r :q 2] [:w :q 1]]}",
+    );
+    let result = check_registers(&history, &["read-committed"]);
+    assert_eq!(
+        result.anomaly_types,
+        // q's versions circle (1 before 2 before 1): its writers also form G0 and G1c cycles.
+        ["G0", "G1a", "G1b", "G1c", "cyclic-versions", "internal"],
+        "{result:#?}"
+    );
+}
