@@ -213,12 +213,15 @@ fn a_malformed_micro_op_is_a_shape_error_naming_it() {
 
 // ---- brute force ----------------------------------------------------------------------
 
+/// What a brute-force op does to the state, `None` where it cannot happen.
+type Step<S> = Box<dyn Fn(&S) -> Option<S>>;
+
 /// A brute-force op: whether it must take effect, its real-time bounds, and what it does.
 struct Brute<S> {
     required: bool,
     invoke: u64,
     complete: u64,
-    step: Box<dyn Fn(&S) -> Option<S>>,
+    step: Step<S>,
 }
 
 /// Whether some order of the ops (every required one, any optional ones) respects real time
