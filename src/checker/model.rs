@@ -29,7 +29,8 @@ pub enum Model {
     Custom { ops: Vec<String> },
     /// Linearizability (Knossos, Porcupine): a `register` (`read`, `write`), a `cas-register`
     /// (also `cas` `[from to]`) or Porcupine's `kv` store (`get`, `put`, `append` of
-    /// `[key value]`), each key checked on its own within `bounds`.
+    /// `[key value]`), each key checked on its own within `bounds`; or Knossos' `mutex`
+    /// (`acquire`, `release`) or `multi-register` (`txn` of `[read k v]` / `[write k v]`).
     Linear { model: LinearModel, bounds: Bounds },
 }
 
@@ -45,6 +46,8 @@ impl Model {
         "register",
         "cas-register",
         "kv",
+        "mutex",
+        "multi-register",
     ];
 
     /// The model's name as written in workload files and results.json.
@@ -85,6 +88,9 @@ impl Model {
                 Semantics::PorcupineEtcd,
             ))),
             "kv" => Some(Model::linear(LinearModel::Kv)),
+            "mutex" => Some(Model::linear(LinearModel::Mutex)),
+            // Knossos needs each key's initial value; a service's keys start missing (nil).
+            "multi-register" => Some(Model::linear(LinearModel::MultiRegister { init: None })),
             _ => None,
         }
     }
@@ -102,6 +108,8 @@ impl Model {
                 LinearModel::Register(_) => vec!["read", "write"],
                 LinearModel::CasRegister(_) => vec!["read", "write", "cas"],
                 LinearModel::Kv => vec!["get", "put", "append"],
+                LinearModel::Mutex => vec!["acquire", "release"],
+                LinearModel::MultiRegister { .. } => vec!["txn"],
             },
         }
     }

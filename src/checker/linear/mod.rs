@@ -6,16 +6,23 @@
 //!
 //! `model.rs` holds the sequential specifications, `prepare.rs` turns history ops into calls
 //! under the semantics the history was written with (Porcupine's etcd or Knossos'),
-//! `readers.rs` reads the peers' log formats.
+//! `readers.rs` reads the peers' log formats. `mutex.rs` and `multi_register.rs` are Knossos'
+//! mutex and multi-register, each its model and its calls (Knossos' semantics only).
 
 mod model;
+mod multi_register;
+mod mutex;
 mod prepare;
 mod readers;
 mod search;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_knossos;
 
 pub use model::{CasResult, Kv, KvOp, RegValue, Register, RegisterOp, SeqModel};
+pub use multi_register::{MicroOp, MultiRegister, TxnOp};
+pub use mutex::{LockOp, MutexOp};
 pub use prepare::Semantics;
 pub use readers::{parse_jepsen_log, parse_kv_log, read_jepsen_log, read_kv_log};
 pub use search::{Call, Found, Limits, Witness, search};
@@ -46,6 +53,11 @@ pub enum LinearModel {
     CasRegister(Semantics),
     /// Porcupine's key-value store: `get`, `put`, `append`, each valued `[key value]`.
     Kv,
+    /// Knossos' `(mutex)`: `acquire`, `release`, free at the start (Knossos' semantics).
+    Mutex,
+    /// Knossos' `(multi-register {...})`: `txn` ops of `[read k v]` and `[write k v]`
+    /// micro-ops, every key starting at `init` (Knossos' semantics).
+    MultiRegister { init: RegValue },
 }
 
 impl LinearModel {
@@ -54,6 +66,8 @@ impl LinearModel {
             LinearModel::Register(_) => "register",
             LinearModel::CasRegister(_) => "cas-register",
             LinearModel::Kv => "kv",
+            LinearModel::Mutex => "mutex",
+            LinearModel::MultiRegister { .. } => "multi-register",
         }
     }
 }
@@ -100,7 +114,29 @@ pub fn check(
             let keys = prepare::kv_calls(history)?.into_iter().collect();
             Ok(check_keys(&Kv, model.name(), keys, history, bounds))
         }
+        LinearModel::Mutex => check_mutex(history, bounds),
+        LinearModel::MultiRegister { init } => check_multi_register(history, init, bounds),
     }
+}
+
+/// A mutex history: one lock, one search.
+fn check_mutex(history: &History, bounds: Bounds) -> Result<CheckerResult, HistoryError> {
+    let keys = vec![(String::new(), mutex::mutex_calls(history)?)];
+    let name = LinearModel::Mutex.name();
+    Ok(check_keys(&mutex::Mutex, name, keys, history, bounds))
+}
+
+/// A multi-register history: its txns read and write several keys at once, so the keys are
+/// one object and one search.
+fn check_multi_register(
+    history: &History,
+    init: RegValue,
+    bounds: Bounds,
+) -> Result<CheckerResult, HistoryError> {
+    let (registers, calls) = multi_register::txn_calls(history, init)?;
+    let keys = vec![(String::new(), calls)];
+    let name = LinearModel::MultiRegister { init }.name();
+    Ok(check_keys(&registers, name, keys, history, bounds))
 }
 
 /// Searches the keys in parallel and gathers the verdicts, witnesses and unknown keys.

@@ -38,7 +38,7 @@ impl Semantics {
     }
 }
 
-fn shape_error(model: &str, op: &Op, reason: String) -> HistoryError {
+pub(super) fn shape_error(model: &str, op: &Op, reason: String) -> HistoryError {
     HistoryError::Model {
         model: model.to_owned(),
         index: op.invoke,
@@ -47,7 +47,7 @@ fn shape_error(model: &str, op: &Op, reason: String) -> HistoryError {
 }
 
 /// The call of an op whose result is known (`ok`, or a definite `fail`) or not.
-fn call<T>(op: T, id: usize, history_op: &Op, known: bool) -> Call<T> {
+pub(super) fn call<T>(op: T, id: usize, history_op: &Op, known: bool) -> Call<T> {
     let ret = match (known, history_op.complete) {
         (true, Some(ret)) => ret,
         _ => u64::MAX,

@@ -7,9 +7,9 @@ use super::*;
 use crate::history::{Event, EventKind, Process, Value};
 
 /// `(process, kind, f, value)`, index and time = position.
-type Ev = (u64, EventKind, &'static str, Value);
+pub(super) type Ev = (u64, EventKind, &'static str, Value);
 
-fn history(events: Vec<Ev>) -> History {
+pub(super) fn history(events: Vec<Ev>) -> History {
     let events = events
         .into_iter()
         .enumerate()
