@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use splitbrain::checker::Verdict;
 use splitbrain::checker::linear::{self, Bounds, LinearModel, Semantics};
-use splitbrain::history::{History, HistoryError, read_edn};
+use splitbrain::history::{History, HistoryError, read_history};
 
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -17,6 +17,11 @@ fn corpus() -> Option<PathBuf> {
 
 type Reader = fn(&Path) -> Result<History, HistoryError>;
 
+/// Any of the corpus' formats, told apart by `read_history` from the content.
+fn read(path: &Path) -> Result<History, HistoryError> {
+    read_history(path).map(|(history, _)| history)
+}
+
 /// How a file of the corpus is read and checked, by where it lives. The raw etcd console
 /// logs read to the same ops as the filtered ones (nemesis and other lines skipped).
 fn reader(file: &str) -> Option<(Reader, LinearModel)> {
@@ -24,14 +29,14 @@ fn reader(file: &str) -> Option<(Reader, LinearModel)> {
         || file.starts_with("linearizability/etcd-jepsen-raw/")
     {
         let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
-        return Some((linear::read_jepsen_log, model));
+        return Some((read, model));
     }
     if file.starts_with("linearizability/kv-append/") {
-        return Some((linear::read_kv_log, LinearModel::Kv));
+        return Some((read, LinearModel::Kv));
     }
     if file.starts_with("linearizability/knossos/cas-register/") {
         let model = LinearModel::CasRegister(Semantics::Knossos { init: Some(0) });
-        return Some((|p: &Path| read_edn(p).map(|(h, _)| h), model));
+        return Some((read, model));
     }
     None
 }
@@ -104,7 +109,7 @@ fn a_nonlinearizable_etcd_log_has_a_witness_a_person_can_follow() {
         return;
     };
     let path = dir.join("linearizability/etcd-jepsen/etcd_000.log");
-    let history = linear::read_jepsen_log(&path).unwrap();
+    let history = read(&path).unwrap();
     let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
     let result = linear::check(&history, model, Bounds::default()).unwrap();
     assert_eq!(result.valid, Verdict::Invalid);

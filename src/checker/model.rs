@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::linear::{Bounds, LinearModel, Semantics};
+use super::linear::{Bounds, LinearModel, LinearOptions, OptionsError, Semantics};
 
 /// A model of what the system under test promises, and so which checker applies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +78,9 @@ impl Model {
             "custom" => Some(Model::Custom { ops: Vec::new() }),
             // A service's register: a read of nil means the key is missing, a failed cas
             // compared and lost (the semantics of Porcupine's etcd model).
-            "register" => Some(Model::linear(LinearModel::Register(Semantics::PorcupineEtcd))),
+            "register" => Some(Model::linear(LinearModel::Register(
+                Semantics::PorcupineEtcd,
+            ))),
             "cas-register" => Some(Model::linear(LinearModel::CasRegister(
                 Semantics::PorcupineEtcd,
             ))),
@@ -101,6 +103,21 @@ impl Model {
                 LinearModel::CasRegister(_) => vec!["read", "write", "cas"],
                 LinearModel::Kv => vec!["get", "put", "append"],
             },
+        }
+    }
+
+    /// The model with `options` (semantics, init, bounds) applied; only a linearizability
+    /// model takes them, and any model takes none.
+    pub fn with_linear_options(self, options: &LinearOptions) -> Result<Model, OptionsError> {
+        match self {
+            Model::Linear { model, bounds } => {
+                let (model, bounds) = options.apply(model, bounds)?;
+                Ok(Model::Linear { model, bounds })
+            }
+            other if options.is_empty() => Ok(other),
+            other => Err(OptionsError::NotLinear {
+                model: other.name().to_owned(),
+            }),
         }
     }
 

@@ -6,18 +6,23 @@
 //!
 //! `model.rs` holds the sequential specifications, `prepare.rs` turns history ops into calls
 //! under the semantics the history was written with (Porcupine's etcd or Knossos'),
-//! `readers.rs` reads the peers' log formats.
+//! `independent.rs` splits a register history whose values are `[key value]` tuples into its
+//! keys (Jepsen's independent checker), `options.rs` is the options as the command line and a
+//! history header name them. The peers' log formats are read by `history::read_history`.
 
+mod independent;
+#[cfg(test)]
+mod keys_and_bounds_tests;
 mod model;
+mod options;
 mod prepare;
-mod readers;
 mod search;
 #[cfg(test)]
 mod tests;
 
 pub use model::{CasResult, Kv, KvOp, RegValue, Register, RegisterOp, SeqModel};
+pub use options::{LinearOptions, OptionsError, SemanticsName, TimeLimit, parse_init};
 pub use prepare::Semantics;
-pub use readers::{parse_jepsen_log, parse_kv_log, read_jepsen_log, read_kv_log};
 pub use search::{Call, Found, Limits, Witness, search};
 
 use std::collections::BTreeMap;
@@ -89,11 +94,10 @@ pub fn check(
     match model {
         LinearModel::Register(semantics) | LinearModel::CasRegister(semantics) => {
             let cas = matches!(model, LinearModel::CasRegister(_));
-            let calls = prepare::register_calls(history, semantics, cas)?;
+            let keys = independent::register_keys(history, semantics, cas)?;
             let register = Register {
                 init: semantics.init(),
             };
-            let keys = vec![(String::new(), calls)];
             Ok(check_keys(&register, model.name(), keys, history, bounds))
         }
         LinearModel::Kv => {
