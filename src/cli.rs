@@ -10,7 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
-use splitbrain::checker::linear::LinearOptions;
+use splitbrain::checker::linear::{LinearOptions, OptionsError};
 use splitbrain::checker::relations::Relation;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
@@ -375,6 +375,10 @@ fn choose_model(
             Model::NAMES.join(", ")
         )
     })?;
+    if !linear.is_empty() && !matches!(model, Model::Linear { .. }) {
+        let model = model.name().to_owned();
+        return Err(OptionsError::NotLinear { model }.into());
+    }
     let (fifo, linearizable) = flags;
     let header_flag = |name: &str| {
         header
@@ -404,7 +408,7 @@ fn choose_model(
             };
             model.with_linear_options(&linear.clone().or(recorded))?
         }
-        other => other.with_linear_options(linear)?,
+        other => other,
     })
 }
 
