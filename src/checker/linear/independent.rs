@@ -42,13 +42,16 @@ fn key_name(key: &Value) -> String {
     }
 }
 
+/// Each key's name and calls.
+pub type Keys<Op> = Vec<(String, Vec<Call<Op>>)>;
+
 /// The register calls per key: one unnamed key (`""`) for a history of plain values, else one
 /// per tuple key. Each call's `id` is its op's position in `history.ops`.
 pub fn register_keys(
     history: &History,
     semantics: Semantics,
     cas: bool,
-) -> Result<Vec<(String, Vec<Call<RegisterOp>>)>, HistoryError> {
+) -> Result<Keys<RegisterOp>, HistoryError> {
     let model = if cas { "cas-register" } else { "register" };
     let mut first: Option<(&Op, bool)> = None;
     // Per key: the ops with their inner value, and where each sits in `history.ops`.
