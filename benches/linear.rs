@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use splitbrain::checker::linear::{self, Bounds, LinearModel, Semantics};
-use splitbrain::history::History;
+use splitbrain::history::{History, read_history};
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -29,17 +29,13 @@ fn main() {
     for n in (0..=102).filter(|&n| n != 95) {
         let name = format!("etcd_{n:03}.log");
         let path = dir.join("linearizability/etcd-jepsen").join(&name);
-        files.push((
-            name,
-            linear::read_jepsen_log(&path).expect("etcd log reads"),
-            etcd,
-        ));
+        files.push((name, read_history(&path).expect("etcd log reads").0, etcd));
     }
     for name in [
         "c01-ok", "c01-bad", "c10-ok", "c10-bad", "c50-ok", "c50-bad",
     ] {
         let path: PathBuf = dir.join(format!("linearizability/kv-append/{name}.txt"));
-        let history = linear::read_kv_log(&path).expect("kv log reads");
+        let (history, _) = read_history(&path).expect("kv log reads");
         files.push((format!("{name}.txt"), history, LinearModel::Kv));
     }
     println!("linearizability benchmark, {runs} runs per file (min / median ms)");

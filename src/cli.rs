@@ -10,6 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
+use splitbrain::checker::linear::{LinearOptions, OptionsError};
 use splitbrain::checker::relations::Relation;
 use splitbrain::checker::{self, Model, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
@@ -23,6 +24,8 @@ use splitbrain::nemesis::{
 use splitbrain::report;
 use splitbrain::runner::{self, Faults, Nemesis, Recorder, RunDir, RunLog};
 use splitbrain::workload::Plan;
+
+use crate::cli_linear::LinearArgs;
 
 #[derive(Parser)]
 #[command(
@@ -54,12 +57,13 @@ enum Command {
         #[arg(long)]
         keep: bool,
     },
-    /// Check a recorded history: splitbrain's history.jsonl or Jepsen's history.edn.
+    /// Check a recorded history: splitbrain's history.jsonl, Jepsen's history.edn, elle-cli's
+    /// JSON, a Jepsen console log (jepsen.util op lines) or a Porcupine kv log.
     Check {
         /// The history file.
         history: PathBuf,
-        /// The model to check against (set, counter, queue, unique-ids, bank); default: the one in
-        /// the history's header.
+        /// The model to check against (set, counter, queue, unique-ids, bank, register,
+        /// cas-register, kv); default: the one in the history's header.
         #[arg(long)]
         model: Option<String>,
         /// For a queue: also check FIFO order.
@@ -69,6 +73,8 @@ enum Command {
         /// later) is an anomaly, not only counted.
         #[arg(long)]
         linearizable: bool,
+        #[command(flatten)]
+        linear: LinearArgs,
         /// Write results.json into this folder (default: reports/check/<history name>/<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -160,8 +166,15 @@ pub fn main() -> u8 {
             model,
             fifo,
             linearizable,
+            linear,
             out,
-        } => check(&history, model, (fifo, linearizable), out),
+        } => check(
+            &history,
+            model,
+            (fifo, linearizable),
+            &linear.options(),
+            out,
+        ),
         Command::Run {
             workload,
             out,
@@ -217,14 +230,15 @@ fn check(
     path: &Path,
     model: Option<String>,
     flags: (bool, bool),
+    linear: &LinearOptions,
     out: Option<PathBuf>,
 ) -> Result<Verdict, Failure> {
     let (history, report) = read_history(path).map_err(bad_input)?;
     for warning in &report.warnings {
         eprintln!("splitbrain: warning: {}: {warning}", path.display());
     }
-    let model =
-        choose_model(model.as_deref(), flags, history.header.as_ref()).map_err(bad_input)?;
+    let header = history.header.as_ref();
+    let model = choose_model(model.as_deref(), flags, linear, header).map_err(bad_input)?;
     let relations = relations_in_header(path, history.header.as_ref());
     let results = checker::check(&model, &relations, &history)
         .with_context(|| format!("failed to check {}", path.display()))
@@ -296,7 +310,9 @@ fn render_report(dir: &Path, history_file: Option<PathBuf>) -> Result<Verdict, F
             .with_context(|| format!("failed to parse {}", results_path.display()))
             .map_err(bad_input)?
     } else {
-        let model = choose_model(None, (false, false), history.header.as_ref()).map_err(|e| {
+        let no_options = LinearOptions::default();
+        let header = history.header.as_ref();
+        let model = choose_model(None, (false, false), &no_options, header).map_err(|e| {
             bad_input(e.context(format!(
                 "{} has no results.json; `splitbrain check --model MODEL --out {0}` makes one",
                 dir.display()
@@ -340,9 +356,11 @@ fn relations_in_header(path: &Path, header: Option<&Header>) -> Vec<Relation> {
 
 /// The model named on the command line, else the one the history's header names.
 /// `flags` are the command line's `--fifo` and `--linearizable`; each also comes from the header.
+/// `linear` are the command line's linearizability options, which win over the header's.
 fn choose_model(
     named: Option<&str>,
     flags: (bool, bool),
+    linear: &LinearOptions,
     header: Option<&Header>,
 ) -> anyhow::Result<Model> {
     let name = named.or(header.map(|h| h.model.as_str())).ok_or_else(|| {
@@ -357,6 +375,10 @@ fn choose_model(
             Model::NAMES.join(", ")
         )
     })?;
+    if !linear.is_empty() && !matches!(model, Model::Linear { .. }) {
+        let model = model.name().to_owned();
+        return Err(OptionsError::NotLinear { model }.into());
+    }
     let (fifo, linearizable) = flags;
     let header_flag = |name: &str| {
         header
@@ -378,6 +400,14 @@ fn choose_model(
                 .and_then(serde_json::Value::as_i64),
             negative_allowed: header_flag("negative_allowed"),
         },
+        // A linearizability run records its semantics and bounds, likewise.
+        Model::Linear { .. } => {
+            let recorded = match header {
+                Some(h) => LinearOptions::from_json(&h.model_options)?,
+                None => LinearOptions::default(),
+            };
+            model.with_linear_options(&linear.clone().or(recorded))?
+        }
         other => other,
     })
 }
@@ -857,6 +887,9 @@ fn header(plan: &Plan) -> Header {
             if negative_allowed {
                 model_options.insert("negative_allowed".into(), true.into());
             }
+        }
+        Model::Linear { model, bounds } => {
+            model_options.extend(LinearOptions::of(model, bounds).to_json());
         }
         _ => {}
     }

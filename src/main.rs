@@ -1,6 +1,7 @@
 //! The `splitbrain` binary: everything happens in `cli`.
 
 mod cli;
+mod cli_linear;
 
 fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(cli::main())

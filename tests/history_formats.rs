@@ -494,3 +494,34 @@ proptest! {
         prop_assert_eq!(&*h.ops[0].f, f.as_str());
     }
 }
+
+#[test]
+fn jepsen_console_logs_and_porcupine_kv_logs_are_told_from_their_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let preamble = "lein test jepsen.system.etcd-test\n".repeat(200);
+    let cases = [
+        (
+            "etcd.txt",
+            format!(
+                "{preamble}INFO  jepsen.util - 4\t:invoke\t:read\tnil\nINFO  jepsen.util - 4 :ok :read 3\n"
+            ),
+            HistoryFormat::JepsenLog,
+        ),
+        (
+            "kv",
+            "{:process 0, :type :invoke, :f :put, :key \"5\", :value \"x\"}\n\
+             {:process 0, :type :ok, :f :put, :key \"5\", :value \"x\"}\n"
+                .to_owned(),
+            HistoryFormat::PorcupineKv,
+        ),
+    ];
+    for (name, text, format) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (h, report) = read_history(&path).unwrap();
+        assert_eq!(report.format, format, "{name}");
+        assert_eq!(h.ops.len(), 1, "{name}");
+    }
+    let (h, _) = read_history(&dir.path().join("kv")).unwrap();
+    assert_eq!(h.ops[0].value, Value::list(["5".into(), "x".into()]));
+}

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use splitbrain::checker::Verdict;
 use splitbrain::checker::linear::{self, Bounds, LinearModel, Semantics};
-use splitbrain::history::{History, HistoryError, read_edn, read_json};
+use splitbrain::history::{History, HistoryError, read_history};
 
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -18,6 +18,11 @@ fn corpus() -> Option<PathBuf> {
 
 type Reader = fn(&Path) -> Result<History, HistoryError>;
 
+/// Any of the corpus' formats, told apart by `read_history` from the content.
+fn read(path: &Path) -> Result<History, HistoryError> {
+    read_history(path).map(|(history, _)| history)
+}
+
 /// How a file of the corpus is read and checked, by where it lives. The raw etcd console
 /// logs read to the same ops as the filtered ones (nemesis and other lines skipped).
 fn reader(file: &str) -> Option<(Reader, LinearModel)> {
@@ -25,32 +30,30 @@ fn reader(file: &str) -> Option<(Reader, LinearModel)> {
         || file.starts_with("linearizability/etcd-jepsen-raw/")
     {
         let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
-        return Some((linear::read_jepsen_log, model));
+        return Some((read, model));
     }
     if file.starts_with("linearizability/kv-append/") {
-        return Some((linear::read_kv_log, LinearModel::Kv));
+        return Some((read, LinearModel::Kv));
     }
     if file.starts_with("linearizability/knossos/cas-register/") {
         let model = LinearModel::CasRegister(Semantics::Knossos { init: Some(0) });
-        return Some((|p: &Path| read_edn(p).map(|(h, _)| h), model));
+        return Some((read, model));
     }
     knossos_reader(file)
 }
 
 /// Knossos' mutex and multi-register files; the mutex also in elle-cli's JSON form.
 fn knossos_reader(file: &str) -> Option<(Reader, LinearModel)> {
-    let edn: Reader = |p: &Path| read_edn(p).map(|(h, _)| h);
-    let json: Reader = |p: &Path| read_json(p).map(|(h, _)| h);
     if file.starts_with("linearizability/knossos/mutex/") {
-        return Some((edn, LinearModel::Mutex));
+        return Some((read, LinearModel::Mutex));
     }
     if file.starts_with("linearizability/elle-cli-json/knossos/mutex/") {
-        return Some((json, LinearModel::Mutex));
+        return Some((read, LinearModel::Mutex));
     }
     if file.starts_with("linearizability/knossos/multi-register/") {
         // The file's header and MANIFEST.tsv: init {:x 0 :y 0}, and it has no other key.
         let model = LinearModel::MultiRegister { init: Some(0) };
-        return Some((edn, model));
+        return Some((read, model));
     }
     None
 }
@@ -125,7 +128,7 @@ fn a_nonlinearizable_etcd_log_has_a_witness_a_person_can_follow() {
         return;
     };
     let path = dir.join("linearizability/etcd-jepsen/etcd_000.log");
-    let history = linear::read_jepsen_log(&path).unwrap();
+    let history = read(&path).unwrap();
     let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
     let result = linear::check(&history, model, Bounds::default()).unwrap();
     assert_eq!(result.valid, Verdict::Invalid);
@@ -153,7 +156,7 @@ fn the_knossos_mutex_violation_names_a_lock_op_and_the_lock_state() {
         return;
     };
     let path = dir.join("linearizability/knossos/mutex/bad/etcd.edn");
-    let (history, _) = read_edn(&path).unwrap();
+    let (history, _) = read_history(&path).unwrap();
     let result = linear::check(&history, LinearModel::Mutex, Bounds::default()).unwrap();
     assert_eq!(result.valid, Verdict::Invalid);
     let anomaly = &result.anomalies[0];

@@ -15,7 +15,7 @@ use common::browser;
 use serde_json::Value;
 use splitbrain::checker::linear::{self, Bounds, LinearModel, Semantics};
 use splitbrain::checker::{Results, Verdict};
-use splitbrain::history::{History, HistoryError};
+use splitbrain::history::read_history;
 use splitbrain::report::html::{RunInfo, write};
 
 const ETCD_000: &str = "linearizability/etcd-jepsen/etcd_000.log";
@@ -38,14 +38,12 @@ fn corpus_file() -> Option<PathBuf> {
 /// details.
 fn report(file: &Path, dir: &Path) -> (String, Value) {
     let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
-    report_of(file, linear::read_jepsen_log, model, dir)
+    report_of(file, model, dir)
 }
 
-type Reader = fn(&Path) -> Result<History, HistoryError>;
-
 /// Checks a nonlinearizable corpus file and writes its report into `dir`.
-fn report_of(file: &Path, read: Reader, model: LinearModel, dir: &Path) -> (String, Value) {
-    let history = read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+fn report_of(file: &Path, model: LinearModel, dir: &Path) -> (String, Value) {
+    let (history, _) = read_history(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let result = linear::check(&history, model, Bounds::default()).expect("check");
     assert_eq!(result.valid, Verdict::Invalid, "the corpus labels it so");
     let details = result.anomalies[0].details.clone();
@@ -146,7 +144,7 @@ fn a_kv_violation_with_long_string_states_draws_in_a_real_browser() {
     let corpus = file.ancestors().nth(3).expect("the corpus folder");
     let file = corpus.join("linearizability/kv-append/c50-bad.txt");
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let (_, details) = report_of(&file, linear::read_kv_log, LinearModel::Kv, dir.path());
+    let (_, details) = report_of(&file, LinearModel::Kv, dir.path());
     assert_diagram(dir.path(), &details, "report_linear_kv.png");
 }
 
@@ -233,7 +231,7 @@ fn a_linearizable_etcd_history_gets_its_keys_counted_and_no_diagram() {
     let Some(file) = corpus_file() else { return };
     // etcd_002 is labelled linearizable in MANIFEST.tsv.
     let file = file.with_file_name("etcd_002.log");
-    let history = linear::read_jepsen_log(&file).expect("read etcd_002");
+    let (history, _) = read_history(&file).expect("read etcd_002");
     let model = LinearModel::CasRegister(Semantics::PorcupineEtcd);
     let result = linear::check(&history, model, Bounds::default()).expect("check etcd_002");
     assert_eq!(result.valid, Verdict::Valid);

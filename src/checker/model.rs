@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::linear::{Bounds, LinearModel, Semantics};
+use super::linear::{Bounds, LinearModel, LinearOptions, OptionsError, Semantics};
 
 /// A model of what the system under test promises, and so which checker applies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +111,21 @@ impl Model {
                 LinearModel::Mutex => vec!["acquire", "release"],
                 LinearModel::MultiRegister { .. } => vec!["txn"],
             },
+        }
+    }
+
+    /// The model with `options` (semantics, init, bounds) applied; only a linearizability
+    /// model takes them, and any model takes none.
+    pub fn with_linear_options(self, options: &LinearOptions) -> Result<Model, OptionsError> {
+        match self {
+            Model::Linear { model, bounds } => {
+                let (model, bounds) = options.apply(model, bounds)?;
+                Ok(Model::Linear { model, bounds })
+            }
+            other if options.is_empty() => Ok(other),
+            other => Err(OptionsError::NotLinear {
+                model: other.name().to_owned(),
+            }),
         }
     }
 

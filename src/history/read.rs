@@ -1,6 +1,7 @@
 //! Which format a history file is in, and the one entry point that reads any of them:
-//! splitbrain's `history.jsonl`, Jepsen/Knossos/Elle EDN, and elle-cli JSON.
-//! The content decides; the extension only breaks ties (an empty file, an empty vector).
+//! splitbrain's `history.jsonl`, Jepsen/Knossos/Elle EDN, elle-cli JSON, Jepsen's console log
+//! lines and Porcupine's kv logs. The content decides; the extension only breaks ties (an
+//! empty file, an empty vector).
 
 use std::fs::File;
 use std::io::Read;
@@ -17,6 +18,12 @@ pub enum HistoryFormat {
     Edn,
     /// elle-cli's JSON: an array of op objects (or op objects one after another).
     Json,
+    /// Jepsen's console log: `INFO  jepsen.util - 3 :ok :cas [3 0]` op lines among others
+    /// (Porcupine's and Horn & Kroening's etcd logs).
+    JepsenLog,
+    /// Porcupine's kv log: one EDN op map a line with `:key` beside `:value`, read as the
+    /// value `[key value]`.
+    PorcupineKv,
 }
 
 /// What a reader noticed besides the history itself.
@@ -47,17 +54,21 @@ pub fn read_history(path: &Path) -> Result<(History, ReadReport), HistoryError> 
         HistoryFormat::Jsonl => super::jsonl_read::read_jsonl(path),
         HistoryFormat::Edn => super::edn_history::read_edn(path),
         HistoryFormat::Json => super::json_ops::read_json(path),
+        HistoryFormat::JepsenLog => super::logs::read_jepsen_log(path),
+        HistoryFormat::PorcupineKv => super::logs::read_kv_log(path),
     }
 }
 
 /// The format of the file at `path`, from its first bytes, else from its extension.
 pub fn detect_format(path: &Path) -> Result<HistoryFormat, HistoryError> {
-    let mut head = Vec::with_capacity(4096);
+    let mut head = Vec::with_capacity(HEAD);
     File::open(path)
-        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .and_then(|f| f.take(HEAD as u64).read_to_end(&mut head))
         .map_err(|source| io_error(path, source))?;
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if let Some(format) = detect_from_content(&head, extension) {
+    let found = detect_from_content(&head, extension)
+        .or_else(|| has_log_op_line(&head).then_some(HistoryFormat::JepsenLog));
+    if let Some(format) = found {
         return Ok(format);
     }
     match extension {
@@ -70,10 +81,16 @@ pub fn detect_format(path: &Path) -> Result<HistoryFormat, HistoryError> {
             1,
             "cannot tell the format: expected a splitbrain history.jsonl (header line \
              {\"splitbrain_history\": 1, ...}), a Jepsen EDN history ({:process 0, :type \
-             :invoke, ...}) or an elle-cli JSON array ([{\"process\": 0, \"type\": \"invoke\", ...}])",
+             :invoke, ...}), an elle-cli JSON array ([{\"process\": 0, \"type\": \"invoke\", ...}]), \
+             a Jepsen console log (INFO  jepsen.util - 0 :invoke :read nil) or a Porcupine kv \
+             log ({:process 0, :type :invoke, :f :get, :key \"5\", :value nil})",
         )),
     }
 }
+
+/// How much of a file format detection reads: a raw Jepsen console log may print a few
+/// kilobytes of set-up before its first op line.
+const HEAD: usize = 64 * 1024;
 
 fn detect_from_content(head: &[u8], extension: &str) -> Option<HistoryFormat> {
     let rest = skip_blank(head);
@@ -85,6 +102,7 @@ fn detect_from_content(head: &[u8], extension: &str) -> Option<HistoryFormat> {
             // JSONL reader then asks for the header); otherwise foreign JSON ops.
             b'"' if extension == "jsonl" => Some(HistoryFormat::Jsonl),
             b'"' => Some(HistoryFormat::Json),
+            _ if is_kv_line(rest) => Some(HistoryFormat::PorcupineKv),
             _ => Some(HistoryFormat::Edn),
         },
         b'[' | b'(' => {
@@ -97,6 +115,25 @@ fn detect_from_content(head: &[u8], extension: &str) -> Option<HistoryFormat> {
         }
         _ => None,
     }
+}
+
+/// Whether the first line is a whole EDN op map with a `:key` (Porcupine's kv log).
+fn is_kv_line(text: &[u8]) -> bool {
+    let line = text.split(|&b| b == b'\n').next().unwrap_or(text);
+    match super::parse_edn_value(line) {
+        Ok(super::Value::Map(entries)) => {
+            let has = |name: &str| entries.iter().any(|(k, _)| k.as_str() == Some(name));
+            has("key") && has("type")
+        }
+        _ => false,
+    }
+}
+
+/// Whether a line of `head` is a Jepsen console log op line (`jepsen.util - 3 :ok ...`).
+fn has_log_op_line(head: &[u8]) -> bool {
+    head.split(|&b| b == b'\n')
+        .filter_map(|line| std::str::from_utf8(line).ok())
+        .any(super::logs::is_log_op_line)
 }
 
 fn first_line_has(text: &[u8], needle: &[u8]) -> bool {

@@ -6,14 +6,20 @@
 //!
 //! `model.rs` holds the sequential specifications, `prepare.rs` turns history ops into calls
 //! under the semantics the history was written with (Porcupine's etcd or Knossos'),
-//! `readers.rs` reads the peers' log formats. `mutex.rs` and `multi_register.rs` are Knossos'
-//! mutex and multi-register, each its model and its calls (Knossos' semantics only).
+//! `mutex.rs` and `multi_register.rs` are Knossos' mutex and multi-register, each its model and
+//! its calls (Knossos' semantics only). `independent.rs` splits a register history whose values
+//! are `[key value]` tuples into its keys (Jepsen's independent checker), `options.rs` is the
+//! options as the command line and a history header name them. The peers' log formats are read
+//! by `history::read_history`.
 
+mod independent;
+#[cfg(test)]
+mod keys_and_bounds_tests;
 mod model;
 mod multi_register;
 mod mutex;
+mod options;
 mod prepare;
-mod readers;
 mod search;
 #[cfg(test)]
 mod tests;
@@ -23,8 +29,8 @@ mod tests_knossos;
 pub use model::{CasResult, Kv, KvOp, RegValue, Register, RegisterOp, SeqModel};
 pub use multi_register::{MicroOp, MultiRegister, TxnOp};
 pub use mutex::{LockOp, MutexOp};
+pub use options::{LinearOptions, OptionsError, SemanticsName, TimeLimit, parse_init};
 pub use prepare::Semantics;
-pub use readers::{parse_jepsen_log, parse_kv_log, read_jepsen_log, read_kv_log};
 pub use search::{Call, Found, Limits, Witness, search};
 
 use std::collections::BTreeMap;
@@ -103,11 +109,10 @@ pub fn check(
     match model {
         LinearModel::Register(semantics) | LinearModel::CasRegister(semantics) => {
             let cas = matches!(model, LinearModel::CasRegister(_));
-            let calls = prepare::register_calls(history, semantics, cas)?;
+            let keys = independent::register_keys(history, semantics, cas)?;
             let register = Register {
                 init: semantics.init(),
             };
-            let keys = vec![(String::new(), calls)];
             Ok(check_keys(&register, model.name(), keys, history, bounds))
         }
         LinearModel::Kv => {
