@@ -78,7 +78,9 @@ impl Model {
             "custom" => Some(Model::Custom { ops: Vec::new() }),
             // A service's register: a read of nil means the key is missing, a failed cas
             // compared and lost (the semantics of Porcupine's etcd model).
-            "register" => Some(Model::linear(LinearModel::Register(Semantics::PorcupineEtcd))),
+            "register" => Some(Model::linear(LinearModel::Register(
+                Semantics::PorcupineEtcd,
+            ))),
             "cas-register" => Some(Model::linear(LinearModel::CasRegister(
                 Semantics::PorcupineEtcd,
             ))),

@@ -48,8 +48,16 @@ impl Generator {
         }
     }
 
-    /// The next operation: its name and the value to invoke it with.
+    /// The next operation: its name and the value to invoke it with (for a keyed model, the
+    /// value without its key: see [`Generator::next_keyed`]).
     pub fn next_op(&mut self) -> (Name, Value) {
+        let (f, _key, value) = self.next_keyed();
+        (f, value)
+    }
+
+    /// The next operation: its name, its key (`Nil` unless the model has keys: a register's
+    /// is an integer in `0..keys`) and the value to invoke it with.
+    pub fn next_keyed(&mut self) -> (Name, Value, Value) {
         let x: f64 = self.rng.r#gen();
         let f = self
             .mix
@@ -58,8 +66,12 @@ impl Generator {
             .or(self.mix.last())
             .map(|(f, _)| f.clone())
             .expect("validation guarantees a mix with a positive weight");
+        let key = match self.values {
+            ValueSpec::Register { keys, .. } => Value::Int(self.rng.gen_range(0..i64::from(keys))),
+            _ => Value::Nil,
+        };
         let value = self.value_for(&f);
-        (f, value)
+        (f, key, value)
     }
 
     /// Reads, dequeues and view reads carry no value; writes get one from the value spec.
@@ -74,6 +86,12 @@ impl Generator {
             }
             ValueSpec::Range { min, max } => Value::Int(self.rng.gen_range(min..=max)),
             ValueSpec::None => Value::Nil,
+            // A cas compares against one drawn value and sets another: `[from to]`.
+            ValueSpec::Register { min, max, .. } if f == "cas" => Value::list(vec![
+                Value::Int(self.rng.gen_range(min..=max)),
+                Value::Int(self.rng.gen_range(min..=max)),
+            ]),
+            ValueSpec::Register { min, max, .. } => Value::Int(self.rng.gen_range(min..=max)),
             ValueSpec::Transfers {
                 ref accounts,
                 max_amount,
