@@ -200,6 +200,37 @@ mod tests {
     }
 
     #[test]
+    fn a_register_draws_keys_values_and_cas_pairs_from_its_ranges() {
+        let text = include_str!("../../workloads/etcd-register.toml")
+            .replacen("keys = 1 ", "keys = 3 ", 1)
+            .replacen("max = 4", "max = 2", 1);
+        let mut plan = Plan::from_toml(&text, Path::new("etcd-register.toml")).expect("valid");
+        plan.seed = 5;
+        let mut g = Generator::new(&plan);
+        let mut keys = std::collections::BTreeSet::new();
+        let mut counts = std::collections::BTreeMap::new();
+        for _ in 0..4_000 {
+            let (f, key, value) = g.next_keyed();
+            keys.insert(key.as_int().expect("an integer key"));
+            let in_range = |v: &Value| v.as_int().is_some_and(|i| (0..=2).contains(&i));
+            match &*f {
+                "read" => assert!(value.is_nil()),
+                "write" => assert!(in_range(&value), "{value}"),
+                "cas" => {
+                    let pair = value.as_list().expect("[from to]");
+                    assert!(pair.len() == 2 && pair.iter().all(in_range), "{value}");
+                }
+                other => panic!("unexpected op {other}"),
+            }
+            *counts.entry(f.to_string()).or_insert(0u32) += 1;
+        }
+        assert_eq!(keys.into_iter().collect::<Vec<_>>(), [0, 1, 2]);
+        // read 0.5, write 0.25, cas 0.25
+        assert!((1_800..2_200).contains(&counts["read"]), "{counts:?}");
+        assert!((850..1_150).contains(&counts["cas"]), "{counts:?}");
+    }
+
+    #[test]
     fn the_mix_and_the_value_range_are_followed() {
         let ops = first(10_000, 1);
         let adds = ops.iter().filter(|(f, _)| &**f == "add").count();
