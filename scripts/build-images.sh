@@ -51,7 +51,12 @@ debian_image() {
   echo "built $tag ($id) from $binary"
 }
 
-static_image netnode splitbrain/netnode:dev
-static_image shop splitbrain/shop:dev
+# With arguments, only the images named (netnode, shop, nats, etcd); without, all of them.
+wanted() { [ $# -eq 0 ] || [[ " ${*} " == *" $image "* ]]; }
+image=netnode; if wanted "$@"; then static_image netnode splitbrain/netnode:dev; fi
+image=shop; if wanted "$@"; then static_image shop splitbrain/shop:dev; fi
 # NATS with JetStream for the shop (issue 5); its store lives in /data (mount a volume there).
-debian_image nats-server splitbrain/nats:dev -js -sd /data -m 8222
+image=nats; if wanted "$@"; then debian_image nats-server splitbrain/nats:dev -js -sd /data -m 8222; fi
+# etcd 3.4 for the register workloads (issue 7); each member's command line names it, its
+# peers and --enable-v2=true (workloads/etcd-register.toml).
+image=etcd; if wanted "$@"; then debian_image etcd splitbrain/etcd:dev; fi

@@ -215,6 +215,20 @@ fn validate(path: &Path) -> Result<Verdict, Failure> {
             )
         }
     );
+    if let splitbrain::workload::ValueSpec::Register { keys, min, max } = plan.values {
+        let mix: Vec<String> = (plan.mix.iter())
+            .map(|(f, w)| format!("{f} {:.0}%", w * 100.0))
+            .collect();
+        let record = if plan.independent_keys() {
+            "recorded as [key value]"
+        } else {
+            "recorded as the value alone"
+        };
+        println!(
+            "  {keys} key(s), values {min}..={max} ({record}); mix {}",
+            mix.join(", ")
+        );
+    }
     if let Some(deploy) = &plan.deploy {
         let names: Vec<&str> = deploy.containers.iter().map(|c| c.name.as_str()).collect();
         println!(

@@ -49,6 +49,8 @@ fn op(
         body: body.map(|b| Template::parse(b).expect("valid template")),
         ok: StatusSet(ok.to_vec()),
         fail: StatusSet(fail.to_vec()),
+        missing: StatusSet(Vec::new()),
+        fail_means_ran: false,
         timeout: Duration::from_millis(500),
         extract,
     }
@@ -525,5 +527,126 @@ async fn the_shipped_set_workload_works_against_a_toyset_like_server() {
     assert_eq!(
         read,
         Completion::Ok(Some(Value::list([Value::Int(5), Value::Int(6)])))
+    );
+}
+
+/// A register read of etcd's v2 shape: `/node/value`, 404 = missing.
+fn register_read() -> HttpOp {
+    let mut read = op(
+        "GET",
+        "/v2/keys/k",
+        None,
+        &[200],
+        &[],
+        Extract::Register("/node/value".into()),
+    );
+    read.missing = StatusSet(vec![404]);
+    read
+}
+
+#[tokio::test]
+async fn a_register_read_of_a_string_gives_its_integer() {
+    let router = Router::new().route(
+        "/v2/keys/k",
+        get(|| async { r#"{"action":"get","node":{"key":"/k","value":"3"}}"# }),
+    );
+    let completion = one(router, register_read(), Value::Nil).await;
+    assert_eq!(completion, Completion::Ok(Some(Value::Int(3))));
+}
+
+#[tokio::test]
+async fn a_register_read_with_a_missing_status_is_ok_with_nil() {
+    let router = Router::new().route(
+        "/v2/keys/k",
+        get(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                r#"{"errorCode":100,"message":"Key not found"}"#,
+            )
+        }),
+    );
+    let completion = one(router, register_read(), Value::Nil).await;
+    assert_eq!(completion, Completion::Ok(Some(Value::Nil)));
+}
+
+#[tokio::test]
+async fn a_register_read_of_something_not_an_integer_is_info() {
+    let router = Router::new().route(
+        "/v2/keys/k",
+        get(|| async { r#"{"node":{"value":"three"}}"# }),
+    );
+    let completion = one(router, register_read(), Value::Nil).await;
+    let Completion::Info(reason) = completion else {
+        panic!("expected info, got {completion:?}")
+    };
+    assert!(reason.contains("expects an integer"), "{reason}");
+    assert!(reason.contains("\"three\""), "{reason}");
+}
+
+#[tokio::test]
+async fn a_register_read_slower_than_its_timeout_is_info() {
+    let router = Router::new().route(
+        "/v2/keys/k",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            r#"{"node":{"value":"1"}}"#
+        }),
+    );
+    let completion = one(router, register_read(), Value::Nil).await;
+    assert!(
+        matches!(&completion, Completion::Info(r) if r.contains("timeout")),
+        "{completion:?}"
+    );
+}
+
+/// A cas of etcd's v2 shape: 412 (compare failed) and 404 (key missing) are definite fails.
+fn cas() -> HttpOp {
+    let mut cas = op(
+        "PUT",
+        "/v2/keys/k?prevValue={{from}}&value={{to}}",
+        None,
+        &[200],
+        &[404, 412],
+        Extract::None,
+    );
+    cas.fail_means_ran = true;
+    cas
+}
+
+#[tokio::test]
+async fn a_cas_fills_from_and_to_and_a_412_is_a_definite_fail() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let router = Router::new().route(
+        "/v2/keys/k",
+        any(move |uri: Uri| {
+            let log = Arc::clone(&log);
+            async move {
+                log.lock().unwrap().push(uri.to_string());
+                (
+                    StatusCode::PRECONDITION_FAILED,
+                    r#"{"errorCode":101,"message":"Compare failed"}"#,
+                )
+            }
+        }),
+    );
+    let completion = one(router, cas(), Value::list([Value::Int(1), Value::Int(2)])).await;
+    assert!(
+        matches!(&completion, Completion::Fail(r) if r.contains("412")),
+        "{completion:?}"
+    );
+    assert_eq!(*seen.lock().unwrap(), ["/v2/keys/k?prevValue=1&value=2"]);
+}
+
+#[tokio::test]
+async fn a_cas_that_never_reached_the_system_is_info_not_a_compare_that_failed() {
+    let base = closed_port().await;
+    let plan = plan(&base, vec![("cas", cas())], &[]);
+    let completion = client(&plan)
+        .invoke(&inv("cas", Value::list([Value::Int(1), Value::Int(2)])))
+        .await;
+    assert!(
+        matches!(&completion, Completion::Info(r) if r.contains("connect")),
+        "{completion:?}"
     );
 }

@@ -48,8 +48,16 @@ impl Generator {
         }
     }
 
-    /// The next operation: its name and the value to invoke it with.
+    /// The next operation: its name and the value to invoke it with (for a keyed model, the
+    /// value without its key: see [`Generator::next_keyed`]).
     pub fn next_op(&mut self) -> (Name, Value) {
+        let (f, _key, value) = self.next_keyed();
+        (f, value)
+    }
+
+    /// The next operation: its name, its key (`Nil` unless the model has keys: a register's
+    /// is an integer in `0..keys`) and the value to invoke it with.
+    pub fn next_keyed(&mut self) -> (Name, Value, Value) {
         let x: f64 = self.rng.r#gen();
         let f = self
             .mix
@@ -58,8 +66,12 @@ impl Generator {
             .or(self.mix.last())
             .map(|(f, _)| f.clone())
             .expect("validation guarantees a mix with a positive weight");
+        let key = match self.values {
+            ValueSpec::Register { keys, .. } => Value::Int(self.rng.gen_range(0..i64::from(keys))),
+            _ => Value::Nil,
+        };
         let value = self.value_for(&f);
-        (f, value)
+        (f, key, value)
     }
 
     /// Reads, dequeues and view reads carry no value; writes get one from the value spec.
@@ -74,6 +86,12 @@ impl Generator {
             }
             ValueSpec::Range { min, max } => Value::Int(self.rng.gen_range(min..=max)),
             ValueSpec::None => Value::Nil,
+            // A cas compares against one drawn value and sets another: `[from to]`.
+            ValueSpec::Register { min, max, .. } if f == "cas" => Value::list(vec![
+                Value::Int(self.rng.gen_range(min..=max)),
+                Value::Int(self.rng.gen_range(min..=max)),
+            ]),
+            ValueSpec::Register { min, max, .. } => Value::Int(self.rng.gen_range(min..=max)),
             ValueSpec::Transfers {
                 ref accounts,
                 max_amount,
@@ -179,6 +197,37 @@ mod tests {
         // 5 accounts: 20 ordered pairs, each about 1/20 of some 16 000 transfers.
         assert_eq!(pairs.len(), 20, "{pairs:?}");
         assert!(pairs.values().all(|n| (600..1000).contains(n)), "{pairs:?}");
+    }
+
+    #[test]
+    fn a_register_draws_keys_values_and_cas_pairs_from_its_ranges() {
+        let text = include_str!("../../workloads/etcd-register.toml")
+            .replacen("keys = 1 ", "keys = 3 ", 1)
+            .replacen("max = 4", "max = 2", 1);
+        let mut plan = Plan::from_toml(&text, Path::new("etcd-register.toml")).expect("valid");
+        plan.seed = 5;
+        let mut g = Generator::new(&plan);
+        let mut keys = std::collections::BTreeSet::new();
+        let mut counts = std::collections::BTreeMap::new();
+        for _ in 0..4_000 {
+            let (f, key, value) = g.next_keyed();
+            keys.insert(key.as_int().expect("an integer key"));
+            let in_range = |v: &Value| v.as_int().is_some_and(|i| (0..=2).contains(&i));
+            match &*f {
+                "read" => assert!(value.is_nil()),
+                "write" => assert!(in_range(&value), "{value}"),
+                "cas" => {
+                    let pair = value.as_list().expect("[from to]");
+                    assert!(pair.len() == 2 && pair.iter().all(in_range), "{value}");
+                }
+                other => panic!("unexpected op {other}"),
+            }
+            *counts.entry(f.to_string()).or_insert(0u32) += 1;
+        }
+        assert_eq!(keys.into_iter().collect::<Vec<_>>(), [0, 1, 2]);
+        // read 0.5, write 0.25, cas 0.25
+        assert!((1_800..2_200).contains(&counts["read"]), "{counts:?}");
+        assert!((850..1_150).contains(&counts["cas"]), "{counts:?}");
     }
 
     #[test]

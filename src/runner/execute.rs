@@ -194,19 +194,40 @@ async fn work(
                 _ = stop.changed() => return worker,
             }
         }
-        let (f, value) = ctx
+        let (f, key, value) = ctx
             .generator
             .lock()
             .expect("generator lock is never poisoned")
-            .next_op();
-        let kind = perform(&ctx, worker.process, f, value).await;
+            .next_keyed();
+        let kind = perform_keyed(&ctx, worker.process, f, key, value).await;
         worker = worker.after(kind);
     }
 }
 
 /// Invokes one operation and records its invocation and completion.
 async fn perform(ctx: &Ctx, process: u64, f: Name, value: Value) -> EventKind {
-    perform_mapped(ctx, process, f, value, |v| v).await.0
+    perform_keyed(ctx, process, f, Value::Nil, value).await
+}
+
+/// [`perform`] of an op on a key. With independent keys (a register with keys > 1) every
+/// value it records, invoked or completed, is Jepsen's tuple `[key value]`; a read that found
+/// nothing records `[key nil]`.
+async fn perform_keyed(ctx: &Ctx, process: u64, f: Name, key: Value, value: Value) -> EventKind {
+    let invocation = Invocation {
+        f,
+        value,
+        process,
+        key,
+    };
+    let independent = ctx.plan.independent_keys();
+    let shown = |v: Value| {
+        if independent {
+            Value::list(vec![invocation.key.clone(), v])
+        } else {
+            v
+        }
+    };
+    record_invocation(ctx, &invocation, |v| v, shown).await.0
 }
 
 /// [`perform`], with `map` applied to an `ok` value before it is recorded; returns how the
@@ -224,16 +245,31 @@ async fn perform_mapped(
         process,
         key: Value::Nil,
     };
+    record_invocation(ctx, &invocation, map, |v| v).await
+}
+
+/// Records `invocation`, sends it, and records its completion: `map` turns an `ok` value
+/// into the op's result, `shown` every recorded value (invoked or completed) into the one
+/// written.
+async fn record_invocation(
+    ctx: &Ctx,
+    invocation: &Invocation,
+    map: impl FnOnce(Value) -> Value,
+    shown: impl Fn(Value) -> Value,
+) -> (EventKind, Value) {
     let record = |kind, value, error| Record {
-        process: Process::Client(process),
+        process: Process::Client(invocation.process),
         kind,
         f: &invocation.f,
         value,
         error,
     };
-    ctx.recorder
-        .record(record(EventKind::Invoke, invocation.value.clone(), None));
-    let (kind, value, error) = match ctx.client.invoke(&invocation).await {
+    ctx.recorder.record(record(
+        EventKind::Invoke,
+        shown(invocation.value.clone()),
+        None,
+    ));
+    let (kind, value, error) = match ctx.client.invoke(invocation).await {
         Completion::Ok(v) => (
             EventKind::Ok,
             map(v.unwrap_or_else(|| invocation.value.clone())),
@@ -242,6 +278,7 @@ async fn perform_mapped(
         Completion::Fail(why) => (EventKind::Fail, invocation.value.clone(), Some(why)),
         Completion::Info(why) => (EventKind::Info, invocation.value.clone(), Some(why)),
     };
+    let value = shown(value);
     ctx.recorder.record(record(kind, value.clone(), error));
     (kind, value)
 }

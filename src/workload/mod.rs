@@ -10,6 +10,7 @@ mod nemesis;
 mod plan;
 mod proxies;
 mod raw;
+mod register;
 mod template;
 mod validate;
 mod views;

@@ -80,6 +80,11 @@ pub enum ValueSpec {
     Range { min: i64, max: i64 },
     /// No value (`generate`).
     None,
+    /// A register's: a key drawn from `0..keys` for every op, writes of integers drawn from
+    /// `min..=max`, a cas `[from to]` with both drawn from `min..=max`, reads of nothing.
+    /// With `keys` > 1 the history records each value as Jepsen's independent tuple
+    /// `[key value]`; with one key, the value alone.
+    Register { keys: u32, min: i64, max: i64 },
     /// Bank transfers: `{"from": A, "to": B, "amount": N}` with `A != B` drawn uniformly from
     /// `accounts` and `N` from `1..=max_amount`.
     Transfers {
@@ -103,6 +108,11 @@ pub struct HttpOp {
     pub ok: StatusSet,
     /// Status codes that mean "definitely not applied". Anything else, or a timeout, is info.
     pub fail: StatusSet,
+    /// Status codes that mean "ok, and the key is missing": a register read of nil.
+    pub missing: StatusSet,
+    /// A `fail` of this op means it ran and refused (a register's cas: its compare failed),
+    /// so a request that never reached the system is `info`, not `fail`.
+    pub fail_means_ran: bool,
     pub timeout: Duration,
     pub extract: Extract,
 }
@@ -145,6 +155,9 @@ pub enum Extract {
     None,
     /// The value at a JSON pointer (`""` = the whole body): a counter read, a dequeued item.
     Value(String),
+    /// A register read: the value at a JSON pointer, an integer or a string of one (etcd's
+    /// `"3"`); `null` is nil (the key is missing).
+    Register(String),
     /// A list of records at `records`, each mapped through `element` (if given) to one
     /// element: a set read.
     Records {
@@ -176,6 +189,11 @@ pub struct Phases {
 }
 
 impl Plan {
+    /// Whether the history records values as `[key value]` (a register with keys > 1).
+    pub fn independent_keys(&self) -> bool {
+        matches!(self.values, ValueSpec::Register { keys, .. } if keys > 1)
+    }
+
     /// Points every URL that names a deployed container (by name or alias, on a published
     /// port) at where that port landed on 127.0.0.1: `[target]`, ops' and views' `base_url`.
     pub fn point_at(&mut self, published: &crate::deploy::Published) {

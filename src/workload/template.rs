@@ -1,5 +1,6 @@
 //! Request templates: a path or body with `{{value}}`, `{{value % N}}`, `{{key}}` and
-//! `{{process}}` placeholders (and a bank transfer's `{{from}}`, `{{to}}` and `{{amount}}`),
+//! `{{process}}` placeholders (and a bank transfer's `{{from}}`, `{{to}}` and `{{amount}}`, a
+//! register cas's `{{from}}` and `{{to}}`),
 //! parsed once when the workload is validated and filled for every request. Which op may use
 //! which placeholder is the validation's call, not the parser's.
 //!
@@ -59,9 +60,11 @@ pub enum Placeholder {
     Key,
     /// The worker's process id (`{{process}}`).
     Process,
-    /// A bank transfer's source account (`{{from}}`): the value's `from`.
+    /// A bank transfer's source account (`{{from}}`): the value's `from`; a register cas's
+    /// expected value: the first of its `[from to]`.
     From,
-    /// A bank transfer's destination account (`{{to}}`): the value's `to`.
+    /// A bank transfer's destination account (`{{to}}`): the value's `to`; a register cas's
+    /// new value: the second of its `[from to]`.
     To,
     /// A bank transfer's amount (`{{amount}}`): the value's `amount`.
     Amount,
@@ -109,9 +112,12 @@ impl Placeholder {
             },
             Placeholder::Key => inv.key.clone(),
             Placeholder::Process => Value::Int(i64::try_from(inv.process).unwrap_or(i64::MAX)),
-            Placeholder::From | Placeholder::To | Placeholder::Amount => {
-                entry(&inv.value, self.name())
-            }
+            Placeholder::From | Placeholder::To => match inv.value.as_list() {
+                // A cas's `[from to]`.
+                Some([from, to]) => (if self == Placeholder::From { from } else { to }).clone(),
+                _ => entry(&inv.value, self.name()),
+            },
+            Placeholder::Amount => entry(&inv.value, self.name()),
         }
     }
 }

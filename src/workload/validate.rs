@@ -20,8 +20,10 @@ use super::plan::{
     Extract, HeaderSpec, HttpOp, Phases, Plan, Source, StatusSet, Target, ValueSpec,
 };
 use super::raw::{RawModel, RawOp, RawPhases, RawTarget, RawWorkload};
+use super::register::{check_bounds, check_register_values, register_option};
 use super::template::{Placeholder, Template};
 use crate::checker::Model;
+use crate::checker::linear::LinearModel;
 use crate::checker::relations::view_f;
 use crate::client::Invocation;
 use crate::history::{Name, Value};
@@ -70,6 +72,7 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
     let model = check_kind(cx, &raw_model, model_span.clone())?;
     let values = check_values(cx, &raw_model, &model, model_span.clone())?;
     let ops = check_ops(cx, &raw_model, &model, model_span.clone())?;
+    super::register::check_register_ops(cx, &raw_model, &model, &values, &ops)?;
     let views = super::views::check_views(cx, &raw.views)?;
     let mix = normalise(check_mix(cx, &raw_model, &model, &model_span)?, &views);
     let relations = super::views::check_relations(cx, &raw.relations, &views, &model)?;
@@ -245,13 +248,19 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             ),
         )
     })?;
-    if matches!(found, Model::Linear { .. }) {
+    if matches!(
+        found,
+        Model::Linear {
+            model: LinearModel::Kv,
+            ..
+        }
+    ) {
         return Err(cx.at(
             kind,
             "model.kind",
             format!(
                 "{:?} can be checked on a recorded history (`splitbrain check --model {0}`) \
-                 but not yet run from a workload file",
+                 but not yet run from a workload file; \"register\" and \"cas-register\" can",
                 found.name()
             ),
         ));
@@ -279,6 +288,18 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             ),
         ));
     }
+    if !matches!(found, Model::Linear { .. })
+        && let Some((name, span)) = register_option(model)
+    {
+        return Err(cx.span(
+            Some(span),
+            &format!("model.{name}"),
+            format!(
+                "{name} applies only to kind = \"register\" or \"cas-register\", not {:?}",
+                found.name()
+            ),
+        ));
+    }
     match (&found, &model.fifo, &model.linearizable) {
         (_, Some(fifo), _) if !matches!(found, Model::Queue { .. }) => {
             Err(misplaced(fifo, "fifo", "queue"))
@@ -291,6 +312,10 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             linearizable: flag(lin),
         }),
         (Model::Custom { .. }, _, _) => check_custom_ops(cx, model, span),
+        (Model::Linear { model: linear, .. }, _, _) => Ok(Model::Linear {
+            model: *linear,
+            bounds: check_bounds(cx, model)?,
+        }),
         (Model::Bank { .. }, _, _) => Ok(Model::Bank {
             total: model.total.as_ref().map(|t| *t.get_ref()),
             negative_allowed: flag(&model.negative_allowed),
@@ -348,18 +373,20 @@ fn check_values(
             }
             Ok(ValueSpec::Range { min, max })
         }
+        (Model::Linear { .. }, _) => check_register_values(cx, raw),
         (_, Some(values)) => Err(cx.at(
             values,
             "model.values",
             format!(
-                "values applies only to kind = \"counter\", not {:?}",
+                "values applies only to kind = \"counter\", \"register\" or \"cas-register\", \
+                 not {:?}",
                 model.name()
             ),
         )),
         (Model::Set { .. } | Model::Queue { .. } | Model::Custom { .. }, None) => {
             Ok(ValueSpec::Unique)
         }
-        (Model::UniqueIds | Model::Linear { .. }, None) => Ok(ValueSpec::None),
+        (Model::UniqueIds, None) => Ok(ValueSpec::None),
         (Model::Bank { .. }, None) => check_transfers(cx, raw, span),
     }
 }
@@ -433,7 +460,12 @@ fn default_mix(model: &Model) -> Vec<(Name, f64)> {
         Model::Queue { .. } => &[("enqueue", 0.5), ("dequeue", 0.5)],
         Model::UniqueIds => &[("generate", 1.0)],
         Model::Bank { .. } => &[("transfer", 0.5), ("read", 0.5)],
-        Model::Custom { .. } | Model::Linear { .. } => &[],
+        Model::Linear {
+            model: LinearModel::CasRegister(_),
+            ..
+        } => &[("read", 0.5), ("write", 0.25), ("cas", 0.25)],
+        Model::Linear { .. } => &[("read", 0.5), ("write", 0.5)],
+        Model::Custom { .. } => &[],
     };
     shares.iter().map(|(op, w)| (Name::from(*op), *w)).collect()
 }
@@ -487,6 +519,8 @@ struct Needs {
     has_value: bool,
     /// A bank transfer: `{{from}}`, `{{to}}` and `{{amount}}` have values.
     transfer: bool,
+    /// A register's cas: `{{from}}` and `{{to}}` have values, `{{value}}` none.
+    cas: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -495,6 +529,8 @@ enum ExtractKind {
     Value,
     Records,
     Balances,
+    /// A register read: one integer, or nil when the key is missing.
+    Register,
 }
 
 fn needs(model: &Model, op: &str) -> Needs {
@@ -504,13 +540,17 @@ fn needs(model: &Model, op: &str) -> Needs {
         (Model::Queue { .. }, "dequeue") => (ExtractKind::Value, false),
         (Model::UniqueIds, _) => (ExtractKind::Value, false),
         (Model::Bank { .. }, "read") => (ExtractKind::Balances, false),
+        (Model::Linear { .. }, "read") => (ExtractKind::Register, false),
+        (Model::Linear { .. }, "cas") => (ExtractKind::Nothing, false),
         _ => (ExtractKind::Nothing, true),
     };
     let transfer = matches!((model, op), (Model::Bank { .. }, "transfer"));
+    let cas = matches!((model, op), (Model::Linear { .. }, "cas"));
     Needs {
         extract,
         has_value,
         transfer,
+        cas,
     }
 }
 
@@ -547,6 +587,7 @@ fn check_op(
             format!("status {both} is in both ok and fail; a status must mean one thing"),
         ));
     }
+    let missing = check_missing(cx, raw, field, needs, &ok, &fail)?;
     let timeout = match &raw.timeout {
         Some(t) => cx.duration(t, &format!("{field}.timeout"), false)?,
         None => DEFAULT_TIMEOUT,
@@ -559,9 +600,44 @@ fn check_op(
         body,
         ok,
         fail,
+        missing,
+        fail_means_ran: needs.cas,
         timeout,
         extract,
     })
+}
+
+/// `missing = [404]`: statuses that mean "ok, the key is missing", on a register read only,
+/// and none of them also in `ok` or `fail`.
+fn check_missing(
+    cx: &Cx,
+    raw: &RawOp,
+    field: &str,
+    needs: Needs,
+    ok: &StatusSet,
+    fail: &StatusSet,
+) -> Result<StatusSet, WorkloadError> {
+    let Some(codes) = &raw.missing else {
+        return Ok(StatusSet(Vec::new()));
+    };
+    let name = format!("{field}.missing");
+    if needs.extract != ExtractKind::Register {
+        return Err(cx.at(
+            codes,
+            &name,
+            "missing applies only to a register's or cas-register's read (the statuses that \
+             mean the key is not there, so the read is ok with nil)",
+        ));
+    }
+    let missing = check_statuses(cx, codes, &name)?;
+    if let Some(both) = (missing.0.iter()).find(|c| ok.contains(**c) || fail.contains(**c)) {
+        return Err(cx.at(
+            codes,
+            &name,
+            format!("status {both} is in missing and in ok or fail; a status must mean one thing"),
+        ));
+    }
+    Ok(missing)
 }
 
 pub(super) fn check_method(
@@ -652,6 +728,14 @@ fn check_value_use(
 ) -> Result<(), WorkloadError> {
     let uses_value =
         |p: &Placeholder| matches!(p, Placeholder::Value | Placeholder::ValueModulo(_));
+    if needs.cas && template.placeholders().any(|p| uses_value(&p)) {
+        return Err(cx.at(
+            text,
+            field,
+            "a cas carries the value it compares against and the one it sets: use {{from}} \
+             and {{to}}, not {{value}}",
+        ));
+    }
     if !needs.has_value && template.placeholders().any(|p| uses_value(&p)) {
         return Err(cx.at(
             text,
@@ -674,15 +758,17 @@ fn check_value_use(
             ),
         ));
     }
-    if let Some(p) = template.placeholders().find(|p| p.is_transfer_field())
-        && !needs.transfer
-    {
+    let allowed = |p: &Placeholder| {
+        needs.transfer || (needs.cas && matches!(p, Placeholder::From | Placeholder::To))
+    };
+    if let Some(p) = (template.placeholders()).find(|p| p.is_transfer_field() && !allowed(p)) {
         return Err(cx.at(
             text,
             field,
             format!(
                 "{{{{{}}}}} is a bank transfer's field: only kind = \"bank\"'s transfer \
-                 operation can use {{{{from}}}}, {{{{to}}}} and {{{{amount}}}}",
+                 operation can use {{{{from}}}}, {{{{to}}}} and {{{{amount}}}} (and a \
+                 register's cas {{{{from}}}} and {{{{to}}}})",
                 p.name()
             ),
         ));
@@ -747,12 +833,17 @@ fn check_extract(
             (_, _, Some(s)) => forbid("value", s, WRITE_EXTRACTS),
             (None, None, None) => Ok(Extract::None),
         },
-        ExtractKind::Value => match (&raw.records, &raw.element, &raw.value) {
-            (Some(s), _, _) => forbid("records", s, VALUE_NOT_RECORDS),
-            (_, Some(s), _) => forbid("element", s, VALUE_NOT_RECORDS),
-            (None, None, Some(v)) => Ok(Extract::Value(v.get_ref().clone())),
-            (None, None, None) => Err(cx.at(op, field, MISSING_VALUE.to_owned())),
-        },
+        ExtractKind::Value | ExtractKind::Register => {
+            match (&raw.records, &raw.element, &raw.value) {
+                (Some(s), _, _) => forbid("records", s, VALUE_NOT_RECORDS),
+                (_, Some(s), _) => forbid("element", s, VALUE_NOT_RECORDS),
+                (None, None, Some(v)) if kind == ExtractKind::Register => {
+                    Ok(Extract::Register(v.get_ref().clone()))
+                }
+                (None, None, Some(v)) => Ok(Extract::Value(v.get_ref().clone())),
+                (None, None, None) => Err(cx.at(op, field, MISSING_VALUE.to_owned())),
+            }
+        }
         ExtractKind::Records => match (&raw.records, &raw.value) {
             (_, Some(s)) => forbid("value", s, RECORDS_NOT_VALUE),
             (Some(r), None) => Ok(Extract::Records {

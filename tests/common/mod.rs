@@ -60,6 +60,22 @@ pub fn build_images() {
     });
 }
 
+/// Builds only the images named (`scripts/build-images.sh NAME...`: netnode, shop, nats,
+/// etcd), once per test binary.
+pub fn build_images_named(names: &[&str]) {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let status = Command::new("bash")
+            .arg(root.join("scripts/build-images.sh"))
+            .args(names)
+            .current_dir(root)
+            .status()
+            .expect("run scripts/build-images.sh");
+        assert!(status.success(), "scripts/build-images.sh {names:?} failed");
+    });
+}
+
 /// Runs the docker CLI (test set-up and checks; splitbrain itself uses the API).
 pub fn docker(args: &[&str]) -> Output {
     Command::new("docker")
