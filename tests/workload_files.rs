@@ -121,8 +121,13 @@ fn the_examples_cover_every_model_and_queue_is_fifo() {
         .iter()
         .map(|file| Plan::from_file(file).expect("valid").model)
         .collect();
-    // kv runs only as a recorded history (`splitbrain check --model kv`), not from a file.
-    for name in Model::NAMES.iter().filter(|name| **name != "kv") {
+    // kv, mutex and multi-register run only as recorded histories (`splitbrain check --model
+    // kv`), not from a file.
+    let history_only = ["kv", "mutex", "multi-register"];
+    for name in Model::NAMES
+        .iter()
+        .filter(|name| !history_only.contains(name))
+    {
         assert!(
             models.iter().any(|m| m.name() == *name),
             "no example for the {name} model"
@@ -1659,17 +1664,23 @@ fn a_register_with_one_key_records_plain_values_and_has_defaults() {
 }
 
 #[test]
-fn a_kv_workload_is_refused_naming_the_models_that_run() {
-    let message = error(&register_with("kind = \"cas-register\"", "kind = \"kv\""));
-    assert_contains(
-        &message,
-        &[
-            FILE,
-            ":9:8",
-            "model.kind",
-            "\"register\" and \"cas-register\" can",
-        ],
-    );
+fn history_only_models_are_refused_naming_the_models_that_run() {
+    for kind in ["kv", "mutex", "multi-register"] {
+        let message = error(&register_with(
+            "kind = \"cas-register\"",
+            &format!("kind = \"{kind}\""),
+        ));
+        assert_contains(
+            &message,
+            &[
+                FILE,
+                ":9:8",
+                "model.kind",
+                &format!("splitbrain check --model {kind}"),
+                "\"register\" and \"cas-register\" can",
+            ],
+        );
+    }
 }
 
 #[test]

@@ -248,13 +248,11 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             ),
         )
     })?;
-    if matches!(
-        found,
-        Model::Linear {
-            model: LinearModel::Kv,
-            ..
-        }
-    ) {
+    if let Model::Linear {
+        model: LinearModel::Kv | LinearModel::Mutex | LinearModel::MultiRegister { .. },
+        ..
+    } = found
+    {
         return Err(cx.at(
             kind,
             "model.kind",
