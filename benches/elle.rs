@@ -14,6 +14,9 @@
 use std::path::Path;
 use std::time::Instant;
 
+mod common;
+
+use common::{reset_peak, status_kib};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use splitbrain::checker::Verdict;
@@ -62,21 +65,21 @@ fn main() {
     println!(
         "generated {txns} list-append txns over 1000 keys from 20 processes in {:.1} s; memory now {} MiB",
         start.elapsed().as_secs_f64(),
-        kib("VmRSS") / 1024
+        status_kib("VmRSS") / 1024
     );
     let options = Options {
         models: vec!["serializable".to_owned()],
         ..Options::new(Shape::ListAppend)
     };
-    let before = kib("VmRSS");
+    let before = status_kib("VmRSS");
     let mut times = Vec::new();
     let mut peak = 0;
     for _ in 0..runs {
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        reset_peak();
         let start = Instant::now();
         let result = elle::check(&history, &options).expect("checks");
         times.push(start.elapsed().as_secs_f64());
-        peak = peak.max(kib("VmHWM"));
+        peak = peak.max(status_kib("VmHWM"));
         assert_eq!(
             result.valid,
             Verdict::Valid,
@@ -93,16 +96,6 @@ fn main() {
         peak / 1024,
         before / 1024
     );
-}
-
-/// A `/proc/self/status` figure in KiB (0 where there is no /proc).
-fn kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// A transaction before it becomes events.

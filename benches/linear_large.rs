@@ -18,6 +18,9 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+mod common;
+
+use common::{reset_peak, status_kib};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use splitbrain::checker::Verdict;
@@ -43,11 +46,11 @@ fn main() {
         "generated {} ops over {keys} keys from {procs} processes in {:.1} s; memory now {} MiB",
         history.ops.len(),
         start.elapsed().as_secs_f64(),
-        rss_kib("VmRSS") / 1024,
+        status_kib("VmRSS") / 1024,
     );
     let mut times = Vec::new();
     let mut peaks = Vec::new();
-    let before = rss_kib("VmRSS");
+    let before = status_kib("VmRSS");
     for _ in 0..runs {
         reset_peak();
         let start = Instant::now();
@@ -60,7 +63,7 @@ fn main() {
             result.stats
         );
         times.push(elapsed.as_secs_f64());
-        peaks.push(rss_kib("VmHWM"));
+        peaks.push(status_kib("VmHWM"));
         drop(result);
     }
     times.sort_by(f64::total_cmp);
@@ -169,19 +172,4 @@ fn generate(ops: usize, keys: usize, procs: usize, seed: u64) -> History {
         e
     });
     History::from_events(None, events).expect("a generated history pairs")
-}
-
-/// A `/proc/self/status` figure in KiB (0 where there is no /proc).
-fn rss_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resets the high-water mark `VmHWM` to the current resident size (Linux).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }

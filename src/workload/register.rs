@@ -50,20 +50,7 @@ pub(super) fn check_register_values(cx: &Cx, raw: &RawModel) -> Result<ValueSpec
         None => 1,
     };
     let (min, max) = match &raw.values {
-        Some(values) => {
-            let (min, max) = (
-                *values.get_ref().min.get_ref(),
-                *values.get_ref().max.get_ref(),
-            );
-            if min > max {
-                return Err(cx.at(
-                    values,
-                    "model.values",
-                    format!("expected min <= max, found min = {min}, max = {max}"),
-                ));
-            }
-            (min, max)
-        }
+        Some(values) => super::validate::value_range(cx, values)?,
         None => DEFAULT_VALUES,
     };
     Ok(ValueSpec::Register {

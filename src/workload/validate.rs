@@ -19,7 +19,7 @@ use super::error::WorkloadError;
 use super::plan::{
     Extract, HeaderSpec, HttpOp, Phases, Plan, Source, StatusSet, Target, ValueSpec,
 };
-use super::raw::{RawModel, RawOp, RawPhases, RawTarget, RawWorkload};
+use super::raw::{RawModel, RawOp, RawPhases, RawTarget, RawValues, RawWorkload};
 use super::register::{check_bounds, check_register_values, register_option};
 use super::template::{Placeholder, Template};
 use crate::checker::Model;
@@ -358,17 +358,7 @@ fn check_values(
     match (model, &raw.values) {
         (Model::Counter, None) => Ok(ValueSpec::Range { min: 1, max: 1 }),
         (Model::Counter, Some(values)) => {
-            let (min, max) = (
-                *values.get_ref().min.get_ref(),
-                *values.get_ref().max.get_ref(),
-            );
-            if min > max {
-                return Err(cx.at(
-                    values,
-                    "model.values",
-                    format!("expected min <= max, found min = {min}, max = {max}"),
-                ));
-            }
+            let (min, max) = value_range(cx, values)?;
             Ok(ValueSpec::Range { min, max })
         }
         (Model::Linear { .. }, _) => check_register_values(cx, raw),
@@ -387,6 +377,25 @@ fn check_values(
         (Model::UniqueIds, None) => Ok(ValueSpec::None),
         (Model::Bank { .. }, None) => check_transfers(cx, raw, span),
     }
+}
+
+/// `values = { min, max }`, with `min <= max`.
+pub(super) fn value_range(
+    cx: &Cx,
+    values: &Spanned<RawValues>,
+) -> Result<(i64, i64), WorkloadError> {
+    let (min, max) = (
+        *values.get_ref().min.get_ref(),
+        *values.get_ref().max.get_ref(),
+    );
+    if min > max {
+        return Err(cx.at(
+            values,
+            "model.values",
+            format!("expected min <= max, found min = {min}, max = {max}"),
+        ));
+    }
+    Ok((min, max))
 }
 
 fn check_mix(

@@ -5,28 +5,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use super::tests::history;
 use super::*;
-use crate::history::{Event, EventKind, Process, Value};
+use crate::history::{EventKind, Value};
 
 use EventKind::{Fail, Info, Invoke, Ok};
-
-/// `(process, kind, f, value)`; index and time are the position.
-fn history(events: Vec<(u64, EventKind, &str, Value)>) -> History {
-    let events = events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (p, kind, f, value))| Event {
-            index: i as u64,
-            time: i as u64,
-            process: Process::Client(p),
-            kind,
-            f: f.into(),
-            value,
-            node: None,
-            error: None,
-        });
-    History::from_events(None, events).unwrap()
-}
 
 /// `[key value]`.
 fn on(key: &str, value: impl Into<Value>) -> Value {
