@@ -10,9 +10,8 @@ use anyhow::{Context, anyhow};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
-use splitbrain::checker::linear::{LinearOptions, OptionsError};
 use splitbrain::checker::relations::Relation;
-use splitbrain::checker::{self, Model, Results, Verdict};
+use splitbrain::checker::{self, Results, Verdict};
 use splitbrain::client::{ClientError, HttpClient};
 use splitbrain::deploy::{self, Deployment};
 use splitbrain::history::{FORMAT_VERSION, Header, History, read_history};
@@ -25,7 +24,7 @@ use splitbrain::report;
 use splitbrain::runner::{self, Faults, Nemesis, Recorder, RunDir, RunLog};
 use splitbrain::workload::Plan;
 
-use crate::cli_linear::LinearArgs;
+use crate::cli_model::{ModelArgs, choose_model};
 
 #[derive(Parser)]
 #[command(
@@ -62,19 +61,8 @@ enum Command {
     Check {
         /// The history file.
         history: PathBuf,
-        /// The model to check against (set, counter, queue, unique-ids, bank, register,
-        /// cas-register, kv); default: the one in the history's header.
-        #[arg(long)]
-        model: Option<String>,
-        /// For a queue: also check FIFO order.
-        #[arg(long)]
-        fifo: bool,
-        /// For a set: a stale read (an element missing after its add completed, present
-        /// later) is an anomaly, not only counted.
-        #[arg(long)]
-        linearizable: bool,
         #[command(flatten)]
-        linear: LinearArgs,
+        model: ModelArgs,
         /// Write results.json into this folder (default: reports/check/<history name>/<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -164,17 +152,8 @@ pub fn main() -> u8 {
         Command::Check {
             history,
             model,
-            fifo,
-            linearizable,
-            linear,
             out,
-        } => check(
-            &history,
-            model,
-            (fifo, linearizable),
-            &linear.options(),
-            out,
-        ),
+        } => check(&history, &model, out),
         Command::Run {
             workload,
             out,
@@ -240,19 +219,13 @@ fn validate(path: &Path) -> Result<Verdict, Failure> {
     Ok(Verdict::Valid)
 }
 
-fn check(
-    path: &Path,
-    model: Option<String>,
-    flags: (bool, bool),
-    linear: &LinearOptions,
-    out: Option<PathBuf>,
-) -> Result<Verdict, Failure> {
+fn check(path: &Path, args: &ModelArgs, out: Option<PathBuf>) -> Result<Verdict, Failure> {
     let (history, report) = read_history(path).map_err(bad_input)?;
     for warning in &report.warnings {
         eprintln!("splitbrain: warning: {}: {warning}", path.display());
     }
     let header = history.header.as_ref();
-    let model = choose_model(model.as_deref(), flags, linear, header).map_err(bad_input)?;
+    let model = choose_model(args, header).map_err(bad_input)?;
     let relations = relations_in_header(path, history.header.as_ref());
     let results = checker::check(&model, &relations, &history)
         .with_context(|| format!("failed to check {}", path.display()))
@@ -324,9 +297,8 @@ fn render_report(dir: &Path, history_file: Option<PathBuf>) -> Result<Verdict, F
             .with_context(|| format!("failed to parse {}", results_path.display()))
             .map_err(bad_input)?
     } else {
-        let no_options = LinearOptions::default();
         let header = history.header.as_ref();
-        let model = choose_model(None, (false, false), &no_options, header).map_err(|e| {
+        let model = choose_model(&ModelArgs::default(), header).map_err(|e| {
             bad_input(e.context(format!(
                 "{} has no results.json; `splitbrain check --model MODEL --out {0}` makes one",
                 dir.display()
@@ -366,64 +338,6 @@ fn relations_in_header(path: &Path, header: Option<&Header>) -> Vec<Relation> {
             Vec::new()
         }
     }
-}
-
-/// The model named on the command line, else the one the history's header names.
-/// `flags` are the command line's `--fifo` and `--linearizable`; each also comes from the header.
-/// `linear` are the command line's linearizability options, which win over the header's.
-fn choose_model(
-    named: Option<&str>,
-    flags: (bool, bool),
-    linear: &LinearOptions,
-    header: Option<&Header>,
-) -> anyhow::Result<Model> {
-    let name = named.or(header.map(|h| h.model.as_str())).ok_or_else(|| {
-        anyhow!(
-            "the history does not say which model it follows: pass --model ({})",
-            Model::NAMES.join(", ")
-        )
-    })?;
-    let model = Model::from_name(name).ok_or_else(|| {
-        anyhow!(
-            "unknown model {name:?}: expected one of {}",
-            Model::NAMES.join(", ")
-        )
-    })?;
-    if !linear.is_empty() && !matches!(model, Model::Linear { .. }) {
-        let model = model.name().to_owned();
-        return Err(OptionsError::NotLinear { model }.into());
-    }
-    let (fifo, linearizable) = flags;
-    let header_flag = |name: &str| {
-        header
-            .and_then(|h| h.model_options.get(name))
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
-    };
-    Ok(match model {
-        Model::Queue { .. } => Model::Queue {
-            fifo: fifo || header_flag("fifo"),
-        },
-        Model::Set { .. } => Model::Set {
-            linearizable: linearizable || header_flag("linearizable"),
-        },
-        // A bank run records its total and negative_allowed, so a re-check judges the same.
-        Model::Bank { .. } => Model::Bank {
-            total: header
-                .and_then(|h| h.model_options.get("total"))
-                .and_then(serde_json::Value::as_i64),
-            negative_allowed: header_flag("negative_allowed"),
-        },
-        // A linearizability run records its semantics and bounds, likewise.
-        Model::Linear { .. } => {
-            let recorded = match header {
-                Some(h) => LinearOptions::from_json(&h.model_options)?,
-                None => LinearOptions::default(),
-            };
-            model.with_linear_options(&linear.clone().or(recorded))?
-        }
-        other => other,
-    })
 }
 
 fn write_results(path: &Path, results: &Results) -> anyhow::Result<()> {
@@ -883,30 +797,7 @@ async fn watch_signals(stop: watch::Sender<bool>, log: Arc<RunLog>) {
 }
 
 fn header(plan: &Plan) -> Header {
-    let mut model_options = serde_json::Map::new();
-    match plan.model {
-        Model::Queue { fifo: true } => {
-            model_options.insert("fifo".into(), true.into());
-        }
-        Model::Set { linearizable: true } => {
-            model_options.insert("linearizable".into(), true.into());
-        }
-        Model::Bank {
-            total,
-            negative_allowed,
-        } => {
-            if let Some(total) = total {
-                model_options.insert("total".into(), total.into());
-            }
-            if negative_allowed {
-                model_options.insert("negative_allowed".into(), true.into());
-            }
-        }
-        Model::Linear { model, bounds } => {
-            model_options.extend(LinearOptions::of(model, bounds).to_json());
-        }
-        _ => {}
-    }
+    let model_options = crate::cli_model::model_options(&plan.model);
     Header {
         splitbrain_history: FORMAT_VERSION,
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -10,32 +10,10 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
-use common::{anomalies, splitbrain};
+use common::{anomalies, check, splitbrain};
 
 fn corpus(what: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/linearizability");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    eprintln!(
-        "SKIPPED: no corpus at {}; {what} NOT checked",
-        dir.display()
-    );
-    None
-}
-
-/// `splitbrain check HISTORY ARGS... --out DIR/out`: the exit code, results.json (`null` when
-/// none was written) and the output.
-fn check(dir: &Path, history: &Path, args: &[&str]) -> (i32, Value, Output) {
-    let out = dir.join("out");
-    let mut all = vec!["check", history.to_str().unwrap()];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--out", out.to_str().unwrap()]);
-    let output = splitbrain(&all);
-    let results = std::fs::read_to_string(out.join("results.json"))
-        .map(|text| serde_json::from_str(&text).expect("results.json is JSON"))
-        .unwrap_or(Value::Null);
-    (output.status.code().expect("exit code"), results, output)
+    common::corpus("linearizability", what)
 }
 
 fn stderr(output: &Output) -> String {

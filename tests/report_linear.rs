@@ -22,16 +22,7 @@ const ETCD_000: &str = "linearizability/etcd-jepsen/etcd_000.log";
 
 /// The corpus file, or `None` (after saying so) when the corpus is not there.
 fn corpus_file() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let file = dir.join(ETCD_000);
-    if file.is_file() {
-        return Some(file);
-    }
-    eprintln!(
-        "SKIPPED: no {} ; the linearizability report is NOT checked",
-        file.display()
-    );
-    None
+    common::corpus("", "the linearizability report").map(|dir| dir.join(ETCD_000))
 }
 
 /// Checks etcd_000 and writes its report into `dir`; returns the page and the anomaly's

@@ -45,6 +45,7 @@ pub fn check(
         // No model checker of its own: the workload's relations are its checks.
         Model::Custom { .. } => None,
         Model::Linear { model, bounds } => Some(linear::check(history, *model, *bounds)?),
+        Model::Elle(options) => Some(elle::check(history, options)?),
     };
     let mut checkers: BTreeMap<String, CheckerResult> = result
         .map(|result| (model.name().to_owned(), result))

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::elle::{self, txn::Shape};
 use super::linear::{Bounds, LinearModel, LinearOptions, OptionsError, Semantics};
 
 /// A model of what the system under test promises, and so which checker applies.
@@ -32,6 +33,10 @@ pub enum Model {
     /// `[key value]`), each key checked on its own within `bounds`; or Knossos' `mutex`
     /// (`acquire`, `release`) or `multi-register` (`txn` of `[read k v]` / `[write k v]`).
     Linear { model: LinearModel, bounds: Bounds },
+    /// Transactional isolation, Elle's way: `txn`s of list-append (`append`, `r`) or
+    /// rw-register (`w`, `r`) micro-ops, checked against the consistency models the system
+    /// promises.
+    Elle(elle::Options),
 }
 
 impl Model {
@@ -48,6 +53,8 @@ impl Model {
         "kv",
         "mutex",
         "multi-register",
+        "list-append",
+        "rw-register",
     ];
 
     /// The model's name as written in workload files and results.json.
@@ -60,6 +67,7 @@ impl Model {
             Model::Bank { .. } => "bank",
             Model::Custom { .. } => "custom",
             Model::Linear { model, .. } => model.name(),
+            Model::Elle(options) => options.shape.name(),
         }
     }
 
@@ -91,6 +99,9 @@ impl Model {
             "mutex" => Some(Model::linear(LinearModel::Mutex)),
             // Knossos needs each key's initial value; a service's keys start missing (nil).
             "multi-register" => Some(Model::linear(LinearModel::MultiRegister { init: None })),
+            // Elle's default: strict serializability.
+            "list-append" => Some(Model::Elle(elle::Options::new(Shape::ListAppend))),
+            "rw-register" => Some(Model::Elle(elle::Options::new(Shape::RwRegister))),
             _ => None,
         }
     }
@@ -111,6 +122,7 @@ impl Model {
                 LinearModel::Mutex => vec!["acquire", "release"],
                 LinearModel::MultiRegister { .. } => vec!["txn"],
             },
+            Model::Elle(_) => vec!["txn"],
         }
     }
 

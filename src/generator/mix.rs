@@ -132,7 +132,7 @@ pub fn final_phase_of(model: &Model) -> Option<FinalPhase> {
         Model::Set { .. } | Model::Counter => Some(FinalPhase::Reads("read")),
         Model::Queue { .. } => Some(FinalPhase::Drain("dequeue")),
         Model::Bank { .. } => Some(FinalPhase::Reads("read")),
-        Model::UniqueIds | Model::Custom { .. } | Model::Linear { .. } => None,
+        Model::UniqueIds | Model::Custom { .. } | Model::Linear { .. } | Model::Elle(_) => None,
     }
 }
 

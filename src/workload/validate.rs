@@ -263,6 +263,17 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             ),
         ));
     }
+    if let Model::Elle(_) = found {
+        return Err(cx.at(
+            kind,
+            "model.kind",
+            format!(
+                "{:?} can be checked on a recorded history (`splitbrain check --model {0}`) \
+                 but not yet run from a workload file",
+                found.name()
+            ),
+        ));
+    }
     let flag = |f: &Option<Spanned<bool>>| f.as_ref().is_some_and(|f| *f.get_ref());
     let misplaced = |option: &Spanned<bool>, name: &str, owner: &str| {
         cx.at(
@@ -374,7 +385,7 @@ fn check_values(
         (Model::Set { .. } | Model::Queue { .. } | Model::Custom { .. }, None) => {
             Ok(ValueSpec::Unique)
         }
-        (Model::UniqueIds, None) => Ok(ValueSpec::None),
+        (Model::UniqueIds | Model::Elle(_), None) => Ok(ValueSpec::None),
         (Model::Bank { .. }, None) => check_transfers(cx, raw, span),
     }
 }
@@ -473,6 +484,7 @@ fn default_mix(model: &Model) -> Vec<(Name, f64)> {
         } => &[("read", 0.5), ("write", 0.25), ("cas", 0.25)],
         Model::Linear { .. } => &[("read", 0.5), ("write", 0.5)],
         Model::Custom { .. } => &[],
+        Model::Elle(_) => &[("txn", 1.0)],
     };
     shares.iter().map(|(op, w)| (Name::from(*op), *w)).collect()
 }

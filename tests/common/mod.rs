@@ -241,3 +241,33 @@ impl Drop for Deployment {
         docker(&["network", "rm", &self.0]);
     }
 }
+
+/// `../shared/corpus/PART`, or `None` (saying loudly that `what` is NOT checked) when the
+/// peer corpus is absent.
+pub fn corpus(part: &str, what: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(part);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    eprintln!(
+        "SKIPPED: no corpus at {}; {what} NOT checked",
+        dir.display()
+    );
+    None
+}
+
+/// `splitbrain check HISTORY ARGS... --out DIR/out`: the exit code, results.json (`null` when
+/// none was written) and the output.
+pub fn check(dir: &Path, history: &Path, args: &[&str]) -> (i32, Value, Output) {
+    let out = dir.join("out");
+    let mut all = vec!["check", history.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    let output = splitbrain(&all);
+    let results = std::fs::read_to_string(out.join("results.json"))
+        .map(|text| serde_json::from_str(&text).expect("results.json is JSON"))
+        .unwrap_or(Value::Null);
+    (output.status.code().expect("exit code"), results, output)
+}

@@ -10,13 +10,16 @@
 //! `txn.rs` reads transactions, `append.rs` infers list-append histories, `graph.rs` holds the
 //! edges, `register.rs` infers rw-register histories, `cycles.rs` finds and names the cycles, `consistency.rs` knows the models.
 //!
-//! Not yet: the CLI and workload files, the report's cycle diagram
-//! (issue 8).
+//! `options.rs` reads the options a person names (`splitbrain check --model list-append
+//! --consistency-models ...`, a history header's `model_options`).
+//!
+//! Not yet: workload files, the report's cycle diagram (issue 8).
 
 mod append;
 pub mod consistency;
 mod cycles;
 mod graph;
+pub mod options;
 mod register;
 #[cfg(test)]
 mod tests;
