@@ -189,8 +189,11 @@ fn keys_after_the_first_nonlinearizable_one_are_skipped_whatever_the_threads_did
 }
 
 #[test]
-fn an_empty_history_is_unknown_not_valid() {
-    assert_eq!(verdict(&history(vec![]), ETCD), Verdict::Unknown);
+fn an_empty_history_is_valid_only_vacuously_with_a_warning() {
+    let result = check(&history(vec![]), ETCD, Bounds::default()).unwrap();
+    assert_eq!(result.valid, Verdict::Valid);
+    let warning = result.stats["warning"].as_str().unwrap();
+    assert!(warning.contains("vacuously"), "{warning}");
 }
 
 // ---- brute force ----------------------------------------------------------------------
