@@ -12,39 +12,10 @@ use splitbrain::generator::Generator;
 use splitbrain::history::Value;
 use splitbrain::workload::{Extract, Plan, ValueSpec};
 
-const FILE: &str = "workloads/kv.toml";
+const FILE: &str = "workloads/toyset-kv.toml";
 
-/// A valid kv workload on toyset's API; tests replace one part to break one thing.
-const KV: &str = r#"name = "kv"
-time_limit = "10s"
-concurrency = 4
-
-[target]
-base_url = "http://127.0.0.1:8080"
-
-[model]
-kind = "kv"
-keys = 3
-mix = { get = 0.5, put = 0.25, append = 0.25 }
-time_limit_per_key = "20s"
-
-[model.ops.get]
-method = "GET"
-path = "/v1/kv/{{key}}"
-ok = [200]
-missing = [404]
-value = "/value"
-
-[model.ops.put]
-method = "PUT"
-path = "/v1/kv/{{key}}"
-body = '{"value": {{value}}}'
-
-[model.ops.append]
-method = "POST"
-path = "/v1/kv/{{key}}/append"
-body = '{"value": {{value}}}'
-"#;
+/// The shipped kv workload; tests replace one part of it to break one thing.
+const KV: &str = include_str!("../workloads/toyset-kv.toml");
 
 /// `KV` with the first occurrence of `old` replaced by `new`.
 fn kv_with(old: &str, new: &str) -> String {
@@ -63,13 +34,23 @@ fn parse(text: &str) -> Plan {
     Plan::from_toml(text, Path::new(FILE)).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The message of `text`'s error, which must name the file and hold every one of `parts`.
-fn assert_refused(text: &str, parts: &[&str]) {
+/// The message of `text`'s error, which must name the file, the line and column where `at`
+/// (when given) is in `text`, at its `|`, and hold every one of `parts`.
+fn assert_refused(text: &str, at: Option<&str>, parts: &[&str]) {
     let message = match Plan::from_toml(text, Path::new(FILE)) {
         Ok(_) => panic!("expected an error holding {parts:?}"),
         Err(e) => e.to_string(),
     };
-    for part in std::iter::once(&FILE).chain(parts) {
+    let place = at.map(|needle| {
+        let (head, tail) = needle.split_once('|').expect("a | in the needle");
+        let found = text
+            .find(&format!("{head}{tail}"))
+            .expect("the needle is in the text");
+        let before = &text[..found + head.len()];
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!("{FILE}:{}:{column}:", before.matches('\n').count() + 1)
+    });
+    for part in [FILE].iter().chain(parts).chain(place.as_deref().iter()) {
         assert!(message.contains(part), "expected {part:?} in:\n{message}");
     }
 }
@@ -85,9 +66,9 @@ fn a_kv_workload_gives_keys_fresh_tokens_bounds_and_a_get_that_reads_a_string() 
         panic!("a linear model, found {}", plan.model)
     };
     assert_eq!(plan.model.name(), "kv");
-    assert_eq!(bounds.time_per_key, Some(Duration::from_secs(20)));
+    assert_eq!(bounds.time_per_key, Some(Duration::from_secs(30)));
     let tokens = None;
-    assert_eq!(plan.values, ValueSpec::Kv { keys: 3, tokens });
+    assert_eq!(plan.values, ValueSpec::Kv { keys: 4, tokens });
     assert!(plan.independent_keys());
     assert_eq!(
         mix_of(&plan),
@@ -101,7 +82,7 @@ fn a_kv_workload_gives_keys_fresh_tokens_bounds_and_a_get_that_reads_a_string() 
 
 #[test]
 fn one_key_is_still_recorded_as_key_value_and_the_default_mix_has_every_op() {
-    let text = kv_with("keys = 3\n", "values = { min = 0, max = 9 }\n").replacen(
+    let text = kv_with("keys = 4", "values = { min = 0, max = 9 }").replacen(
         "mix = { get = 0.5, put = 0.25, append = 0.25 }\n",
         "",
         1,
@@ -135,7 +116,7 @@ fn every_put_and_append_sends_a_token_no_other_write_sends_and_gets_send_nothing
         }
         ops.insert(f.to_string());
     }
-    assert_eq!(keys.into_iter().collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(keys.into_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
     assert_eq!(ops.len(), 3, "{ops:?}");
 }
 
@@ -153,59 +134,45 @@ fn a_mix_that_leaves_append_out_needs_no_append_section_and_draws_no_append() {
 
 #[test]
 fn a_missing_op_section_names_it_and_how_to_leave_a_write_out() {
-    assert_refused(
-        &kv_without("get"),
-        &[
-            "model.ops.get",
-            "missing section [model.ops.get]",
-            "\"get\", \"put\", \"append\"",
-        ],
-    );
-    assert_refused(
-        &kv_without("put"),
-        &[
-            "model.ops.put",
-            "missing section [model.ops.put]",
-            "leave put out of mix",
-        ],
-    );
+    let all = "\"get\", \"put\", \"append\"";
+    let get = ["model.ops.get", "missing section [model.ops.get]", all];
+    assert_refused(&kv_without("get"), None, &get);
+    let put = [
+        "model.ops.put",
+        "missing section [model.ops.put]",
+        "leave put out of mix",
+    ];
+    assert_refused(&kv_without("put"), None, &put);
 }
 
 #[test]
 fn a_mix_without_gets_or_with_another_models_op_is_refused() {
     let mix = "{ get = 0.5, put = 0.25, append = 0.25 }";
-    let cases: &[(&str, &[&str])] = &[
+    let no_get = "expected get with a weight above 0";
+    let cases: &[(&str, &str, &[&str])] = &[
         (
             "{ put = 0.5, append = 0.5 }",
-            &[
-                ":11:7",
-                "field model.mix",
-                "expected get with a weight above 0",
-            ],
+            "mix = |{ put",
+            &["field model.mix", no_get],
         ),
         (
-            "{ get = 0, put = 1, append = 1 }",
-            &[
-                ":11:7",
-                "field model.mix",
-                "only kv ops that observe the store",
-            ],
+            "{ get = 0, put = 1 }",
+            "mix = |{ get = 0",
+            &["field model.mix", "observe the store"],
         ),
         (
             "{ get = 1, read = 1 }",
-            &[
-                "model.mix.read",
-                "no operation \"read\"",
-                "\"get\", \"put\", \"append\"",
-            ],
+            "{ get = 1, |read",
+            &["no operation \"read\"", "\"get\", \"put\""],
         ),
         (
             "{ get = -1, put = 1 }",
+            "get = |-1",
             &["model.mix.get", "expected a weight >= 0"],
         ),
     ];
-    for (new, parts) in cases {
-        assert_refused(&kv_with(mix, new), parts);
+    for (new, at, parts) in cases {
+        assert_refused(&kv_with(mix, new), Some(at), parts);
     }
 }
 
@@ -213,37 +180,39 @@ fn a_mix_without_gets_or_with_another_models_op_is_refused() {
 fn kv_op_mistakes_name_the_file_line_field_and_what_was_expected() {
     let get_path = "path = \"/v1/kv/{{key}}\"";
     let put_body = "body = '{\"value\": {{value}}}'";
-    let cases: &[(&str, &str, &[&str])] = &[
+    let append_path = "path = \"/v1/kv/{{key}}/append\"";
+    let value = "value = \"/value\"";
+    // (replaced, replacement, where the error points in the new text, what it says)
+    let cases: &[(&str, &str, Option<&str>, &[&str])] = &[
         (
             get_path,
             "path = \"/v1/kv/{{kye}}\"",
-            &[
-                ":16:8",
-                "model.ops.get.path",
-                "{{kye}}",
-                "{{value}}, {{key}}",
-            ],
+            Some("path = |\"/v1/kv/{{kye"),
+            &["model.ops.get.path", "{{kye}}", "{{value}}, {{key}}"],
         ),
         (
             get_path,
-            "path = \"/v1/kv/{{key}}?v={{value}}\"",
-            &[":16:8", "model.ops.get.path", "carries no value"],
+            "path = \"/v1/kv/{{key}}?{{value}}\"",
+            Some("path = |\"/v1/kv/{{key}}?"),
+            &["model.ops.get.path", "carries no value"],
         ),
         (
             get_path,
             "path = \"/v1/kv/k\"",
-            &["model.ops.get:", "keys = 3", "{{key}}", "one key"],
+            None,
+            &["model.ops.get:", "keys = 4", "one key"],
         ),
         (
             put_body,
             "body = '{\"value\": \"x\"}'",
-            &["model.ops.put", "a put must send its value", "{{value}}"],
+            None,
+            &["model.ops.put", "a put must send its value"],
         ),
         (
-            "path = \"/v1/kv/{{key}}/append\"",
-            "path = \"/v1/kv/{{key}}/append?from={{from}}\"",
+            append_path,
+            "path = \"/a?from={{from}}\"",
+            Some("path = |\"/a?"),
             &[
-                ":28:8",
                 "model.ops.append.path",
                 "{{from}} is a bank transfer's field",
             ],
@@ -251,44 +220,50 @@ fn kv_op_mistakes_name_the_file_line_field_and_what_was_expected() {
         (
             "missing = [404]",
             "missing = [200]",
+            Some("missing = |[200]"),
             &[
-                ":18:11",
                 "model.ops.get.missing",
                 "status 200 is in missing and in ok",
             ],
         ),
         (
             put_body,
-            &format!("{put_body}\nmissing = [404]"),
+            "missing = [404]\nbody = '{\"value\": {{value}}}'",
+            None,
             &["model.ops.put.missing", "applies only to", "kv get"],
         ),
         (
-            "value = \"/value\"\n",
+            value,
             "",
+            None,
             &["model.ops.get", "missing value = \"/pointer\""],
         ),
         (
-            "value = \"/value\"",
+            value,
             "records = \"/value\"",
-            &[":19:11", "model.ops.get.records", "reads one value"],
+            Some("records = |\"/value\""),
+            &["model.ops.get.records", "reads one value"],
         ),
         (
-            "value = \"/value\"",
+            value,
             "value = \"value\"",
-            &[":19:9", "model.ops.get.value", "expected a JSON pointer"],
+            Some("value = |\"value\""),
+            &["model.ops.get.value", "expected a JSON pointer"],
         ),
         (
-            "keys = 3",
+            "keys = 4",
             "keys = 0",
-            &[":10:8", "model.keys", "expected a whole number from 1"],
+            Some("keys = |0"),
+            &["model.keys", "a whole number from 1"],
         ),
         (
-            "keys = 3",
-            "keys = 3\nvalues = { min = 5, max = 1 }",
-            &[":11:10", "model.values", "min <= max"],
+            "keys = 4",
+            "values = { min = 5, max = 1 }",
+            Some("values = |{ min = 5"),
+            &["model.values", "min <= max"],
         ),
     ];
-    for (old, new, parts) in cases {
-        assert_refused(&kv_with(old, new), parts);
+    for (old, new, at, parts) in cases {
+        assert_refused(&kv_with(old, new), *at, parts);
     }
 }
