@@ -174,6 +174,34 @@ pub fn main() -> u8 {
     }
 }
 
+/// A keyed model's keys, values, recording and mix, for `validate`; `None` for other models.
+fn keyed_summary(plan: &Plan) -> Option<String> {
+    use splitbrain::workload::ValueSpec;
+    let (keys, values) = match plan.values {
+        ValueSpec::Register { keys, min, max } => (keys, format!("values {min}..={max}")),
+        ValueSpec::Kv { keys, tokens } => (
+            keys,
+            match tokens {
+                Some((min, max)) => format!("values \"x N y\", N in {min}..={max}"),
+                None => "values \"x N y\", N fresh for each write".to_owned(),
+            },
+        ),
+        _ => return None,
+    };
+    let mix: Vec<String> = (plan.mix.iter())
+        .map(|(f, w)| format!("{f} {:.0}%", w * 100.0))
+        .collect();
+    let record = if plan.independent_keys() {
+        "recorded as [key value]"
+    } else {
+        "recorded as the value alone"
+    };
+    Some(format!(
+        "{keys} key(s), {values} ({record}); mix {}",
+        mix.join(", ")
+    ))
+}
+
 fn validate(path: &Path) -> Result<Verdict, Failure> {
     let plan = Plan::from_file(path).map_err(bad_input)?;
     println!(
@@ -194,19 +222,8 @@ fn validate(path: &Path) -> Result<Verdict, Failure> {
             )
         }
     );
-    if let splitbrain::workload::ValueSpec::Register { keys, min, max } = plan.values {
-        let mix: Vec<String> = (plan.mix.iter())
-            .map(|(f, w)| format!("{f} {:.0}%", w * 100.0))
-            .collect();
-        let record = if plan.independent_keys() {
-            "recorded as [key value]"
-        } else {
-            "recorded as the value alone"
-        };
-        println!(
-            "  {keys} key(s), values {min}..={max} ({record}); mix {}",
-            mix.join(", ")
-        );
+    if let Some(keyed) = keyed_summary(&plan) {
+        println!("  {keyed}");
     }
     if let Some(deploy) = &plan.deploy {
         let names: Vec<&str> = deploy.containers.iter().map(|c| c.name.as_str()).collect();

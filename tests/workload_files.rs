@@ -121,9 +121,9 @@ fn the_examples_cover_every_model_and_queue_is_fifo() {
         .iter()
         .map(|file| Plan::from_file(file).expect("valid").model)
         .collect();
-    // kv, mutex and multi-register run only as recorded histories (`splitbrain check --model
-    // kv`), not from a file.
-    let history_only = ["kv", "mutex", "multi-register"];
+    // mutex and multi-register run only as recorded histories (`splitbrain check --model
+    // mutex`), not from a file.
+    let history_only = ["mutex", "multi-register"];
     for name in Model::NAMES
         .iter()
         .filter(|name| !history_only.contains(name))
@@ -1665,7 +1665,7 @@ fn a_register_with_one_key_records_plain_values_and_has_defaults() {
 
 #[test]
 fn history_only_models_are_refused_naming_the_models_that_run() {
-    for kind in ["kv", "mutex", "multi-register"] {
+    for kind in ["mutex", "multi-register"] {
         let message = error(&register_with(
             "kind = \"cas-register\"",
             &format!("kind = \"{kind}\""),
@@ -1677,7 +1677,7 @@ fn history_only_models_are_refused_naming_the_models_that_run() {
                 ":9:8",
                 "model.kind",
                 &format!("splitbrain check --model {kind}"),
-                "\"register\" and \"cas-register\" can",
+                "\"register\", \"cas-register\" and \"kv\" can",
             ],
         );
     }
@@ -1764,7 +1764,7 @@ fn register_options_on_another_model_are_errors_naming_the_model() {
         &[
             FILE,
             "model.keys",
-            "applies only to kind = \"register\" or \"cas-register\", not \"set\"",
+            "applies only to kind = \"register\", \"cas-register\" or \"kv\", not \"set\"",
         ],
     );
     let message = error(&with_line(
@@ -1776,7 +1776,7 @@ fn register_options_on_another_model_are_errors_naming_the_model() {
         &[
             FILE,
             "model.values",
-            "\"counter\", \"register\" or \"cas-register\"",
+            "\"counter\", \"register\", \"cas-register\" or \"kv\"",
         ],
     );
 }

@@ -242,8 +242,9 @@ impl HttpClient {
             return Completion::Fail(status_reason(status));
         }
         if op.missing.contains(status.as_u16()) {
-            // The target says the key is not there: a read of nil, which the checker counts.
-            return Completion::Ok(Some(Value::Nil));
+            // The target says the key is not there: a read of nil (a kv get of ""), which the
+            // checker counts.
+            return Completion::Ok(Some(super::kv::missing_value(&op.extract)));
         }
         if !op.ok.contains(status.as_u16()) {
             return Completion::Info(format!("unexpected {}", status_reason(status)));
@@ -416,7 +417,7 @@ fn register_value(json: &serde_json::Value, pointer: &str) -> Completion {
 }
 
 /// The first characters of a response, for an error reason.
-fn excerpt(text: &str) -> String {
+pub(super) fn excerpt(text: &str) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
     if chars.next().is_some() {
@@ -502,6 +503,7 @@ fn extract(how: &Extract, body: &[u8]) -> Completion {
             )),
         },
         Extract::Register(pointer) => register_value(&json, pointer),
+        Extract::Kv(pointer) => super::kv::get_value(&json, pointer),
         Extract::Records { records, element } => {
             extract_records(&json, records, element.as_deref())
         }
@@ -595,7 +597,7 @@ fn extract_records(json: &serde_json::Value, records: &str, element: Option<&str
 fn pointer_name(how: &Extract) -> String {
     match how {
         Extract::None => "(none)".to_owned(),
-        Extract::Value(pointer) | Extract::Register(pointer) => {
+        Extract::Value(pointer) | Extract::Register(pointer) | Extract::Kv(pointer) => {
             format!("JSON pointer {pointer:?}")
         }
         Extract::Records {

@@ -2,6 +2,7 @@
 //! completion; it never writes history events itself (the runner does).
 
 mod http;
+mod kv;
 
 pub use http::{ClientError, HttpClient};
 

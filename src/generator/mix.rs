@@ -42,7 +42,7 @@ impl Generator {
             values: plan.values.clone(),
             valueless: match plan.model {
                 Model::Custom { .. } => &[],
-                _ => &["read", "dequeue", "generate"],
+                _ => &["read", "dequeue", "generate", "get"],
             },
             next_unique: 0,
         }
@@ -67,7 +67,9 @@ impl Generator {
             .map(|(f, _)| f.clone())
             .expect("validation guarantees a mix with a positive weight");
         let key = match self.values {
-            ValueSpec::Register { keys, .. } => Value::Int(self.rng.gen_range(0..i64::from(keys))),
+            ValueSpec::Register { keys, .. } | ValueSpec::Kv { keys, .. } => {
+                Value::Int(self.rng.gen_range(0..i64::from(keys)))
+            }
             _ => Value::Nil,
         };
         let value = self.value_for(&f);
@@ -92,6 +94,14 @@ impl Generator {
                 Value::Int(self.rng.gen_range(min..=max)),
             ]),
             ValueSpec::Register { min, max, .. } => Value::Int(self.rng.gen_range(min..=max)),
+            ValueSpec::Kv { tokens: None, .. } => {
+                self.next_unique += 1;
+                kv_token(self.next_unique - 1)
+            }
+            ValueSpec::Kv {
+                tokens: Some((min, max)),
+                ..
+            } => kv_token(self.rng.gen_range(min..=max)),
             ValueSpec::Transfers {
                 ref accounts,
                 max_amount,
@@ -115,6 +125,12 @@ impl Generator {
             }
         }
     }
+}
+
+/// A kv put's or append's value: `"x N y"`, the shape of Porcupine's kv tests, so that the
+/// appends a key's string holds can be told apart and put in order.
+fn kv_token(n: i64) -> Value {
+    Value::from(format!("x {n} y").as_str())
 }
 
 /// What the final phase does after the quiet period.

@@ -6,6 +6,7 @@ mod cx;
 mod deploy;
 mod env;
 mod error;
+mod kv;
 mod nemesis;
 mod plan;
 mod proxies;

@@ -85,6 +85,15 @@ pub enum ValueSpec {
     /// With `keys` > 1 the history records each value as Jepsen's independent tuple
     /// `[key value]`; with one key, the value alone.
     Register { keys: u32, min: i64, max: i64 },
+    /// Porcupine's kv store: a key drawn from `0..keys` for every op; each put and append a
+    /// string `"x N y"` (the shape of Porcupine's kv tests), so that a key's string tells its
+    /// appends apart, with `N` fresh for each write (`tokens` = `None`) or drawn from
+    /// `min..=max`; gets carry nothing. The history records every value as `[key value]`,
+    /// whatever `keys`, as the kv checker reads it.
+    Kv {
+        keys: u32,
+        tokens: Option<(i64, i64)>,
+    },
     /// Bank transfers: `{"from": A, "to": B, "amount": N}` with `A != B` drawn uniformly from
     /// `accounts` and `N` from `1..=max_amount`.
     Transfers {
@@ -108,7 +117,8 @@ pub struct HttpOp {
     pub ok: StatusSet,
     /// Status codes that mean "definitely not applied". Anything else, or a timeout, is info.
     pub fail: StatusSet,
-    /// Status codes that mean "ok, and the key is missing": a register read of nil.
+    /// Status codes that mean "ok, and the key is missing": a register read of nil, a kv get
+    /// of the empty string.
     pub missing: StatusSet,
     /// A `fail` of this op means it ran and refused (a register's cas: its compare failed),
     /// so a request that never reached the system is `info`, not `fail`.
@@ -158,6 +168,9 @@ pub enum Extract {
     /// A register read: the value at a JSON pointer, an integer or a string of one (etcd's
     /// `"3"`); `null` is nil (the key is missing).
     Register(String),
+    /// A kv get: the string at a JSON pointer; `null`, or a `missing` status, is the empty
+    /// string (the key is absent, and Porcupine's kv model starts every key empty).
+    Kv(String),
     /// A list of records at `records`, each mapped through `element` (if given) to one
     /// element: a set read.
     Records {
@@ -189,9 +202,14 @@ pub struct Phases {
 }
 
 impl Plan {
-    /// Whether the history records values as `[key value]` (a register with keys > 1).
+    /// Whether the history records values as `[key value]` (a register with keys > 1, and
+    /// kv always).
     pub fn independent_keys(&self) -> bool {
-        matches!(self.values, ValueSpec::Register { keys, .. } if keys > 1)
+        match self.values {
+            ValueSpec::Register { keys, .. } => keys > 1,
+            ValueSpec::Kv { .. } => true,
+            _ => false,
+        }
     }
 
     /// Points every URL that names a deployed container (by name or alias, on a published

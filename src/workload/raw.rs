@@ -215,15 +215,16 @@ pub struct RawModel {
     pub max_amount: Option<Spanned<i64>>,
     /// Bank only: a balance below zero is no anomaly.
     pub negative_allowed: Option<Spanned<bool>>,
-    /// Register and cas-register only: how many independent keys (default 1).
+    /// Register, cas-register and kv only: how many independent keys (default 1).
     pub keys: Option<Spanned<i64>>,
-    /// Register and cas-register only: how long the checker may search one key.
+    /// Register, cas-register and kv only: how long the checker may search one key.
     pub time_limit_per_key: Option<Spanned<String>>,
     #[serde(default)]
     pub ops: BTreeMap<Spanned<String>, Spanned<RawOp>>,
 }
 
-/// `values = { min = 1, max = 5 }`: the counter's increments, a register's written values.
+/// `values = { min = 1, max = 5 }`: the counter's increments, a register's written values, the
+/// numbers in a kv write's `"x N y"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawValues {
@@ -242,7 +243,8 @@ pub struct RawOp {
     pub body: Option<Spanned<String>>,
     pub ok: Option<Spanned<Vec<Spanned<i64>>>>,
     pub fail: Option<Spanned<Vec<Spanned<i64>>>>,
-    /// A register read only: statuses that mean "the key is missing" (ok, read nil).
+    /// A register read or kv get only: statuses that mean "the key is missing" (ok, read nil;
+    /// a get of "").
     pub missing: Option<Spanned<Vec<Spanned<i64>>>>,
     pub timeout: Option<Spanned<String>>,
     pub records: Option<Spanned<String>>,

@@ -1,5 +1,6 @@
 //! A register's or cas-register's parts of `[model]`: `keys`, `values`, `time_limit_per_key`,
-//! the read's `missing` statuses, and the placeholders each op must (or must not) use.
+//! the read's `missing` statuses, and the placeholders each op must (or must not) use (kv's
+//! ops too: `kv.rs` holds the rest of kv's parts).
 //!
 //! A register workload writes small integers so that reads and cases collide: with values
 //! drawn from a handful, a cas often finds what it compares against, and a stale read shows.
@@ -45,24 +46,30 @@ pub(super) fn check_bounds(cx: &Cx, raw: &RawModel) -> Result<Bounds, WorkloadEr
 
 /// `keys` (1 to 100 000, default 1) and `values` (min <= max, default 0..=4).
 pub(super) fn check_register_values(cx: &Cx, raw: &RawModel) -> Result<ValueSpec, WorkloadError> {
-    let keys = match &raw.keys {
-        Some(keys) => cx.int_in(keys, "model.keys", 1, MAX_KEYS)?,
-        None => 1,
-    };
     let (min, max) = match &raw.values {
         Some(values) => super::validate::value_range(cx, values)?,
         None => DEFAULT_VALUES,
     };
     Ok(ValueSpec::Register {
-        keys: u32::try_from(keys).expect("checked to be in 1..=100000"),
+        keys: check_keys(cx, raw)?,
         min,
         max,
     })
 }
 
-/// What each register op's request must carry: a write its `{{value}}`, a cas its
-/// `{{from}}` and `{{to}}`, and with more than one key, every op its `{{key}}` (else every
-/// key would be one register, and the checker would see impossible histories).
+/// `keys`: 1 to 100 000, default 1.
+pub(super) fn check_keys(cx: &Cx, raw: &RawModel) -> Result<u32, WorkloadError> {
+    let keys = match &raw.keys {
+        Some(keys) => cx.int_in(keys, "model.keys", 1, MAX_KEYS)?,
+        None => 1,
+    };
+    Ok(u32::try_from(keys).expect("checked to be in 1..=100000"))
+}
+
+/// What each register or kv op's request must carry: a write, put or append its
+/// `{{value}}`, a cas its `{{from}}` and `{{to}}`, and with more than one key, every op its
+/// `{{key}}` (else every key would be one object, and the checker would see impossible
+/// histories).
 pub(super) fn check_register_ops(
     cx: &Cx,
     raw: &RawModel,
@@ -70,8 +77,10 @@ pub(super) fn check_register_ops(
     values: &ValueSpec,
     ops: &BTreeMap<String, HttpOp>,
 ) -> Result<(), WorkloadError> {
-    let ValueSpec::Register { keys, .. } = values else {
-        return Ok(());
+    let (keys, object) = match values {
+        ValueSpec::Register { keys, .. } => (keys, "register"),
+        ValueSpec::Kv { keys, .. } => (keys, "key"),
+        _ => return Ok(()),
     };
     for (name, op) in ops {
         let used: Vec<Placeholder> = op
@@ -83,11 +92,11 @@ pub(super) fn check_register_ops(
         let missing = match name.as_str() {
             _ if *keys > 1 && !uses(Placeholder::Key) => Some(format!(
                 "keys = {keys}: the request must name its key with {{{{key}}}} in its path or \
-                 body, or every key would land on one register"
+                 body, or every key would land on one {object}"
             )),
-            "write" if !uses(Placeholder::Value) => {
-                Some("a write must send its value: use {{value}} in its path or body".to_owned())
-            }
+            "write" | "put" | "append" if !uses(Placeholder::Value) => Some(format!(
+                "a {name} must send its value: use {{{{value}}}} in its path or body"
+            )),
             "cas" if !uses(Placeholder::From) || !uses(Placeholder::To) => Some(
                 "a cas must send what it compares against and what it sets: use {{from}} and \
                  {{to}} in its path or body"

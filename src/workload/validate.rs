@@ -74,7 +74,9 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
     let ops = check_ops(cx, &raw_model, &model, model_span.clone())?;
     super::register::check_register_ops(cx, &raw_model, &model, &values, &ops)?;
     let views = super::views::check_views(cx, &raw.views)?;
-    let mix = normalise(check_mix(cx, &raw_model, &model, &model_span)?, &views);
+    let mix = check_mix(cx, &raw_model, &model, &model_span)?;
+    super::kv::check_mix(cx, &raw_model, &model, &mix)?;
+    let mix = normalise(mix, &views);
     let relations = super::views::check_relations(cx, &raw.relations, &views, &model)?;
     if matches!(model, Model::Custom { .. }) && relations.is_empty() {
         return Err(cx.span(
@@ -249,7 +251,7 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
         )
     })?;
     if let Model::Linear {
-        model: LinearModel::Kv | LinearModel::Mutex | LinearModel::MultiRegister { .. },
+        model: LinearModel::Mutex | LinearModel::MultiRegister { .. },
         ..
     } = found
     {
@@ -258,7 +260,8 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             "model.kind",
             format!(
                 "{:?} can be checked on a recorded history (`splitbrain check --model {0}`) \
-                 but not yet run from a workload file; \"register\" and \"cas-register\" can",
+                 but not yet run from a workload file; \"register\", \"cas-register\" and \"kv\" \
+                 can",
                 found.name()
             ),
         ));
@@ -304,7 +307,7 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             Some(span),
             &format!("model.{name}"),
             format!(
-                "{name} applies only to kind = \"register\" or \"cas-register\", not {:?}",
+                "{name} applies only to kind = \"register\", \"cas-register\" or \"kv\", not {:?}",
                 found.name()
             ),
         ));
@@ -372,13 +375,14 @@ fn check_values(
             let (min, max) = value_range(cx, values)?;
             Ok(ValueSpec::Range { min, max })
         }
+        (Model::Linear { .. }, _) if super::kv::is_kv(model) => super::kv::check_kv_values(cx, raw),
         (Model::Linear { .. }, _) => check_register_values(cx, raw),
         (_, Some(values)) => Err(cx.at(
             values,
             "model.values",
             format!(
-                "values applies only to kind = \"counter\", \"register\" or \"cas-register\", \
-                 not {:?}",
+                "values applies only to kind = \"counter\", \"register\", \"cas-register\" or \
+                 \"kv\", not {:?}",
                 model.name()
             ),
         )),
@@ -482,6 +486,10 @@ fn default_mix(model: &Model) -> Vec<(Name, f64)> {
             model: LinearModel::CasRegister(_),
             ..
         } => &[("read", 0.5), ("write", 0.25), ("cas", 0.25)],
+        Model::Linear {
+            model: LinearModel::Kv,
+            ..
+        } => &[("get", 0.5), ("put", 0.25), ("append", 0.25)],
         Model::Linear { .. } => &[("read", 0.5), ("write", 0.5)],
         Model::Custom { .. } => &[],
         Model::Elle(_) => &[("txn", 1.0)],
@@ -511,14 +519,19 @@ fn check_ops(
     }
     let mut ops = BTreeMap::new();
     for op in model.operations() {
-        let Some((_, section)) = raw.ops.iter().find(|(name, _)| name.get_ref() == op) else {
+        let section = raw.ops.iter().find(|(name, _)| name.get_ref() == op);
+        let Some((_, section)) = section else {
+            if !super::kv::section_needed(model, raw, op) {
+                continue;
+            }
             return Err(cx.span(
                 Some(model_span),
                 &format!("model.ops.{op}"),
                 format!(
-                    "missing section [model.ops.{op}]: the {} model needs one for each of {}",
+                    "missing section [model.ops.{op}]: the {} model needs one for each of {}{}",
                     model.name(),
-                    quoted_list(&model.operations())
+                    quoted_list(&model.operations()),
+                    super::kv::unless_left_out(model, op)
                 ),
             ));
         };
@@ -550,6 +563,8 @@ enum ExtractKind {
     Balances,
     /// A register read: one integer, or nil when the key is missing.
     Register,
+    /// A kv get: one string, or the empty string when the key is missing.
+    Kv,
 }
 
 fn needs(model: &Model, op: &str) -> Needs {
@@ -560,6 +575,7 @@ fn needs(model: &Model, op: &str) -> Needs {
         (Model::UniqueIds, _) => (ExtractKind::Value, false),
         (Model::Bank { .. }, "read") => (ExtractKind::Balances, false),
         (Model::Linear { .. }, "read") => (ExtractKind::Register, false),
+        (Model::Linear { .. }, "get") => (ExtractKind::Kv, false),
         (Model::Linear { .. }, "cas") => (ExtractKind::Nothing, false),
         _ => (ExtractKind::Nothing, true),
     };
@@ -640,12 +656,13 @@ fn check_missing(
         return Ok(StatusSet(Vec::new()));
     };
     let name = format!("{field}.missing");
-    if needs.extract != ExtractKind::Register {
+    if !matches!(needs.extract, ExtractKind::Register | ExtractKind::Kv) {
         return Err(cx.at(
             codes,
             &name,
-            "missing applies only to a register's or cas-register's read (the statuses that \
-             mean the key is not there, so the read is ok with nil)",
+            "missing applies only to a register's or cas-register's read or a kv get (the \
+             statuses that mean the key is not there, so the read is ok with nil, the get \
+             with the empty string)",
         ));
     }
     let missing = check_statuses(cx, codes, &name)?;
@@ -852,12 +869,15 @@ fn check_extract(
             (_, _, Some(s)) => forbid("value", s, WRITE_EXTRACTS),
             (None, None, None) => Ok(Extract::None),
         },
-        ExtractKind::Value | ExtractKind::Register => {
+        ExtractKind::Value | ExtractKind::Register | ExtractKind::Kv => {
             match (&raw.records, &raw.element, &raw.value) {
                 (Some(s), _, _) => forbid("records", s, VALUE_NOT_RECORDS),
                 (_, Some(s), _) => forbid("element", s, VALUE_NOT_RECORDS),
                 (None, None, Some(v)) if kind == ExtractKind::Register => {
                     Ok(Extract::Register(v.get_ref().clone()))
+                }
+                (None, None, Some(v)) if kind == ExtractKind::Kv => {
+                    Ok(Extract::Kv(v.get_ref().clone()))
                 }
                 (None, None, Some(v)) => Ok(Extract::Value(v.get_ref().clone())),
                 (None, None, None) => Err(cx.at(op, field, MISSING_VALUE.to_owned())),

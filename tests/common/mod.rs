@@ -84,6 +84,23 @@ pub fn docker(args: &[&str]) -> Output {
         .expect("run the docker CLI")
 }
 
+/// The text of `workloads/FILE`, a workload that starts toyset as a process node from
+/// `target/release/toyset` on 127.0.0.1:8080, with the debug binary and `port` in their place.
+pub fn toyset_workload(file: &str, port: u16) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("workloads")
+        .join(file);
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    assert!(
+        text.contains("\"target/release/toyset\"") && text.contains("127.0.0.1:8080"),
+        "{file} starts no toyset node on 127.0.0.1:8080"
+    );
+    let bin = toyset_bin();
+    text.replace("target/release/toyset", bin.to_str().expect("a UTF-8 path"))
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+}
+
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -1,5 +1,5 @@
-//! toyset: a tiny in-memory HTTP service holding a set, a counter, a queue and an id
-//! generator, with switches that turn on classic bugs. splitbrain's end-to-end tests run it
+//! toyset: a tiny in-memory HTTP service holding a set, a counter, a queue, an id generator
+//! and a key-value store of strings (`kv.rs`), with switches that turn on classic bugs. splitbrain's end-to-end tests run it
 //! in-process; the README's first demo runs its binary. It is a test target, not an example of
 //! how to build a service: all state lives in one process and is lost when it stops.
 
@@ -16,6 +16,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+mod kv;
+
 /// Which bugs are on. Each counter-based switch fires on every Nth write of its kind (0 = off).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bugs {
@@ -29,10 +31,13 @@ pub struct Bugs {
     /// `info` ops that did happen. Expect a valid verdict all the same.
     pub slow_every: u64,
     pub slow_ms: u64,
+    /// Answer every Nth kv get from a snapshot taken at the stale get before it. Expect
+    /// `nonlinearizable` (kv).
+    pub stale_kv_every: u64,
 }
 
 impl Bugs {
-    /// Parses `lose-every=100,duplicate-every=50,slow-every=10,slow-ms=3000`.
+    /// Parses `lose-every=100,duplicate-every=50,slow-every=10,slow-ms=3000,stale-kv-every=10`.
     pub fn parse(spec: &str) -> Result<Bugs, String> {
         let mut bugs = Bugs::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -47,10 +52,11 @@ impl Bugs {
                 "duplicate-every" => bugs.duplicate_every = n,
                 "slow-every" => bugs.slow_every = n,
                 "slow-ms" => bugs.slow_ms = n,
+                "stale-kv-every" => bugs.stale_kv_every = n,
                 _ => {
                     return Err(format!(
                         "unknown bug switch {name:?}: expected lose-every, duplicate-every, \
-                         slow-every or slow-ms"
+                         slow-every, slow-ms or stale-kv-every"
                     ));
                 }
             }
@@ -99,6 +105,7 @@ type S = State<Arc<Shop>>;
 
 /// The service's routes (see the README in this folder).
 pub fn app(bugs: Bugs) -> Router {
+    let kv = kv::routes(bugs.stale_kv_every);
     let shop = Arc::new(Shop {
         bugs,
         data: Mutex::new(Data::default()),
@@ -113,6 +120,7 @@ pub fn app(bugs: Bugs) -> Router {
         .route("/v1/queue/pop", post(dequeue))
         .route("/v1/ids", post(generate))
         .with_state(shop)
+        .merge(kv)
 }
 
 /// Serves the app on a bound listener until the process ends.
@@ -219,10 +227,16 @@ mod tests {
 
     #[test]
     fn parses_bug_switches_and_rejects_unknown_ones() {
-        let bugs = Bugs::parse("lose-every=100, slow-every=7,slow-ms=3000").unwrap();
+        let bugs =
+            Bugs::parse("lose-every=100, slow-every=7,slow-ms=3000,stale-kv-every=9").unwrap();
         assert_eq!(
-            (bugs.lose_every, bugs.slow_every, bugs.slow_ms),
-            (100, 7, 3000)
+            (
+                bugs.lose_every,
+                bugs.slow_every,
+                bugs.slow_ms,
+                bugs.stale_kv_every
+            ),
+            (100, 7, 3000, 9)
         );
         assert!(
             Bugs::parse("loose-every=3")

@@ -1,4 +1,4 @@
-//! `toyset --listen 127.0.0.1:8080 [--bugs lose-every=100,...]`
+//! `toyset --listen 127.0.0.1:8080 [--bugs lose-every=100,stale-kv-every=10,...]`
 
 use std::process::ExitCode;
 
@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
             ("--bugs", Some(v)) => bugs = v,
             _ => {
                 eprintln!(
-                    "usage: toyset [--listen ADDR] [--bugs lose-every=N,duplicate-every=N,slow-every=N,slow-ms=MS]"
+                    "usage: toyset [--listen ADDR] [--bugs lose-every=N,duplicate-every=N,slow-every=N,slow-ms=MS,stale-kv-every=N]"
                 );
                 return ExitCode::from(2);
             }
