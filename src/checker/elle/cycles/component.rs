@@ -162,6 +162,6 @@ mod tests {
         assert_eq!(ww[0], ww[1]);
         assert_ne!(ww[1], ww[2]);
         assert!(c.holds(&all, RW)[all[0] as usize]);
-        assert_eq!(c.holds(&ww, RW), vec![false; 3]);
+        assert_eq!(c.holds(&ww, RW), [false; 3]);
     }
 }
