@@ -89,13 +89,23 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "list-append 1M serializable: check {:.2} s median (min {:.2} s) over {runs} runs; \
+        "list-append {} serializable: check {:.2} s median (min {:.2} s) over {runs} runs; \
          peak memory {} MiB (history alone {} MiB)",
+        size_label(txns),
         times[runs / 2],
         times[0],
         peak / 1024,
         before / 1024
     );
+}
+
+/// A count as people say it: `1M`, `200k`, `1500`.
+fn size_label(n: usize) -> String {
+    match n {
+        _ if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        _ if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        _ => n.to_string(),
+    }
 }
 
 /// A transaction before it becomes events.

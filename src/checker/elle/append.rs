@@ -43,12 +43,16 @@ pub fn infer(
     // Per key, the appends of committed (ok) transactions: one no read saw still came after
     // everything any read saw.
     let mut committed_appends: Vec<Vec<(&Value, TxnId)>> = vec![Vec::new(); txns.keys.len()];
+    // Per key, whether a failed transaction appended to it: only then can a read show G1a.
+    let mut aborted_appends = vec![false; txns.keys.len()];
     for (id, txn) in txns.txns.iter().enumerate() {
         for micro in &txn.micros {
-            if let Micro::Append(key, value) = micro
-                && txn.outcome == Outcome::Ok
-            {
-                committed_appends[*key as usize].push((value, id as TxnId));
+            if let Micro::Append(key, value) = micro {
+                match txn.outcome {
+                    Outcome::Ok => committed_appends[*key as usize].push((value, id as TxnId)),
+                    Outcome::Fail => aborted_appends[*key as usize] = true,
+                    Outcome::Info => {}
+                }
             }
             if let Micro::Append(key, value) = micro
                 && let Some(other) = orders.writer.insert((*key, value.clone()), id as TxnId)
@@ -67,6 +71,7 @@ pub fn infer(
     }
     // Every ok read, per key.
     let mut reads: Vec<Vec<(TxnId, &[Value])>> = vec![Vec::new(); txns.keys.len()];
+    let mut clean: Vec<Clean> = (0..txns.keys.len()).map(|_| Clean::default()).collect();
     for (id, txn) in txns.txns.iter().enumerate() {
         let id = id as TxnId;
         let op = &history.ops[txn.op];
@@ -79,7 +84,20 @@ pub fn infer(
                 model_error("list-append", op.invoke, reason)
             })?;
             reads[*key as usize].push((id, list));
-            check_read(txns, &orders, id, *key, list, found);
+            let read = Read {
+                reader: id,
+                key: *key,
+                list,
+            };
+            let duplicate = clean[*key as usize].first_duplicate(list);
+            check_read(
+                txns,
+                &orders,
+                read,
+                duplicate,
+                aborted_appends[*key as usize],
+                found,
+            );
         }
         internal(txns, id, found);
     }
@@ -94,17 +112,21 @@ pub fn infer(
         };
         // Appends no read saw: each after the whole order (ww), and after every read of it (rw).
         let seen: rustc_hash::FxHashSet<&Value> = order.iter().collect();
+        let last = order.last().and_then(|v| writer(key, v));
+        let full: Vec<TxnId> = key_reads
+            .iter()
+            .filter(|(_, list)| list.len() == order.len())
+            .map(|&(reader, _)| reader)
+            .collect();
         for &(value, w) in &committed_appends[key as usize] {
             if seen.contains(value) {
                 continue;
             }
-            if let Some(last) = order.last().and_then(|v| writer(key, v)) {
+            if let Some(last) = last {
                 edges.add(last, w, WW);
             }
-            for &(reader, list) in key_reads {
-                if list.len() == order.len() {
-                    edges.add(reader, w, RW);
-                }
+            for &reader in &full {
+                edges.add(reader, w, RW);
             }
         }
         for pair in order.windows(2) {
@@ -131,31 +153,74 @@ pub fn infer(
     Ok(orders)
 }
 
-/// G1a, G1b and duplicate elements in one read.
+/// One ok read of a list.
+#[derive(Clone, Copy)]
+struct Read<'t> {
+    reader: TxnId,
+    key: Key,
+    list: &'t [Value],
+}
+
+/// Per key, the longest read so far without a duplicate element and where each of its
+/// elements sits: reads are mostly prefixes or extensions of each other, so most need no
+/// element hashed, and an extension only its new ones.
+#[derive(Default)]
+struct Clean<'t> {
+    list: &'t [Value],
+    at: FxHashMap<&'t Value, usize>,
+}
+
+impl<'t> Clean<'t> {
+    /// The first element of `list` that repeats an earlier one: `(earlier, repeat)`.
+    fn first_duplicate(&mut self, list: &'t [Value]) -> Option<(usize, usize)> {
+        if self.list.starts_with(list) {
+            return None;
+        }
+        if !list.starts_with(self.list) {
+            let mut at: FxHashMap<&Value, usize> = FxHashMap::default();
+            return list
+                .iter()
+                .enumerate()
+                .find_map(|(i, e)| at.insert(e, i).map(|first| (first, i)));
+        }
+        let known = self.list.len();
+        for (i, element) in list.iter().enumerate().skip(known) {
+            if let Some(&first) = self.at.get(element) {
+                for added in &list[known..i] {
+                    self.at.remove(added);
+                }
+                return Some((first, i));
+            }
+            self.at.insert(element, i);
+        }
+        self.list = list;
+        None
+    }
+}
+
+/// G1a, G1b and duplicate elements in one read (`duplicate`: the positions of its first
+/// repeated element; `aborted`: whether a failed transaction appended to the key).
 fn check_read(
     txns: &Txns,
     orders: &Orders,
-    reader: TxnId,
-    key: Key,
-    list: &[Value],
+    Read { reader, key, list }: Read,
+    duplicate: Option<(usize, usize)>,
+    aborted: bool,
     found: &mut Vec<Finding>,
 ) {
-    let mut seen: FxHashMap<&Value, usize> = FxHashMap::default();
-    for (i, element) in list.iter().enumerate() {
-        if let Some(first) = seen.insert(element, i) {
-            found.push(Finding::new(
-                "duplicate-elements",
-                vec![reader],
-                format!(
-                    "read key {} = {} holding {element} twice (positions {first} and {i})",
-                    txns.key_name(key),
-                    Value::list(list.iter().cloned())
-                ),
-            ));
-            break;
-        }
+    if let Some((first, i)) = duplicate {
+        found.push(Finding::new(
+            "duplicate-elements",
+            vec![reader],
+            format!(
+                "read key {} = {} holding {} twice (positions {first} and {i})",
+                txns.key_name(key),
+                Value::list(list.iter().cloned()),
+                list[i]
+            ),
+        ));
     }
-    for element in list {
+    for element in list.iter().filter(|_| aborted) {
         if let Some(w) = orders.writer_of(key, element)
             && txns.txns[w as usize].outcome == Outcome::Fail
         {
@@ -177,26 +242,24 @@ fn check_read(
     if w == reader {
         return;
     }
-    let writes: Vec<&Value> = txns.txns[w as usize]
+    let final_write = txns.txns[w as usize]
         .micros
         .iter()
-        .filter_map(|m| match m {
+        .rev()
+        .find_map(|m| match m {
             Micro::Append(k, v) if *k == key => Some(v),
             _ => None,
-        })
-        .collect();
-    if writes
-        .last()
-        .is_some_and(|final_write| *final_write != last)
+        });
+    if let Some(final_write) = final_write
+        && final_write != last
     {
         found.push(Finding::new(
             "G1b",
             vec![w, reader],
             format!(
-                "read key {} = {} ending in {last}, an intermediate state of the writer, which appended {} after it",
+                "read key {} = {} ending in {last}, an intermediate state of the writer, which appended {final_write} after it",
                 txns.key_name(key),
                 Value::list(list.iter().cloned()),
-                writes.last().expect("checked above")
             ),
         ));
     }
@@ -205,9 +268,21 @@ fn check_read(
 /// Internal consistency: within a transaction, a read of a key must show the transaction's
 /// own earlier appends (at its end), and equal an earlier read of it plus the appends since.
 fn internal(txns: &Txns, id: TxnId, found: &mut Vec<Finding>) {
+    // A key's first micro-op is always consistent: only a key met twice needs the check.
+    let micros = &txns.txns[id as usize].micros;
+    let key = |m: &Micro| match m {
+        Micro::Append(k, _) | Micro::Write(k, _) | Micro::Read(k, _) => *k,
+    };
+    let repeats = micros
+        .iter()
+        .enumerate()
+        .any(|(i, m)| micros[..i].iter().any(|earlier| key(earlier) == key(m)));
+    if !repeats {
+        return;
+    }
     // Per key: what the transaction knows the list must be (when it read it), or must end with.
     let mut known: FxHashMap<Key, (Option<Vec<Value>>, Vec<Value>)> = FxHashMap::default();
-    for micro in &txns.txns[id as usize].micros {
+    for micro in micros {
         match micro {
             Micro::Append(key, value) => known.entry(*key).or_default().1.push(value.clone()),
             Micro::Read(key, Some(Value::List(list))) => {
@@ -285,16 +360,19 @@ fn lost_updates(txns: &Txns, found: &mut Vec<Finding>) {
         if txn.outcome != Outcome::Ok {
             continue;
         }
-        let mut read_first: FxHashMap<Key, usize> = FxHashMap::default();
+        // Transactions are short: a few keys, so vectors beat maps.
+        let mut read_first: Vec<(Key, usize)> = Vec::new();
         let mut done: Vec<Key> = Vec::new();
         for micro in &txn.micros {
             match micro {
                 Micro::Read(key, Some(Value::List(list))) if !done.contains(key) => {
-                    read_first.entry(*key).or_insert(list.len());
+                    if !read_first.iter().any(|(k, _)| k == key) {
+                        read_first.push((*key, list.len()));
+                    }
                 }
                 Micro::Append(key, _) if !done.contains(key) => {
                     done.push(*key);
-                    if let Some(&len) = read_first.get(key) {
+                    if let Some(&(_, len)) = read_first.iter().find(|(k, _)| k == key) {
                         by_version.entry((*key, len)).or_default().push(id as TxnId);
                     }
                 }

@@ -15,14 +15,15 @@
 //! A found cycle is named by what it holds (one rw: G-single, whatever seed found it). The
 //! search of a component stops at its deadline: the classes it did not finish are `unknown`.
 
+mod component;
+
 use std::collections::VecDeque;
 use std::time::Instant;
 
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
-use rustc_hash::FxHashMap;
 
+use self::component::Component;
 use super::graph::{PREFERENCE, PROCESS, REALTIME, RW, TxnId, WR, WW};
 
 /// A cycle: `steps[i]` is a transaction and the kind of the edge from it to the next one
@@ -109,7 +110,6 @@ pub struct Found {
 /// component searched until `deadline(component size)`.
 pub fn find(graph: &DiGraph<(), u8>, mut deadline: impl FnMut() -> Option<Instant>) -> Found {
     let mut found = Found::default();
-    let mut component = vec![u32::MAX; graph.node_count()];
     let mut sccs: Vec<Vec<NodeIndex>> = kosaraju_scc(graph)
         .into_iter()
         .filter(|scc| scc.len() > 1)
@@ -118,25 +118,23 @@ pub fn find(graph: &DiGraph<(), u8>, mut deadline: impl FnMut() -> Option<Instan
         scc.sort_unstable();
     }
     sccs.sort_unstable_by_key(|scc| scc[0]);
-    for (c, scc) in sccs.iter().enumerate() {
-        for node in scc {
-            component[node.index()] = c as u32;
-        }
-    }
     found.components = sccs.len();
     found.largest_component = sccs.iter().map(Vec::len).max().unwrap_or(0);
-    for (c, scc) in sccs.iter().enumerate() {
-        let until = deadline();
-        let search = Search {
-            graph,
-            component: &component,
-            id: c as u32,
-            until,
-        };
+    // Each graph node's number inside the component being searched, u32::MAX outside it.
+    let mut local = vec![u32::MAX; graph.node_count()];
+    for scc in &sccs {
+        for (i, node) in scc.iter().enumerate() {
+            local[node.index()] = i as u32;
+        }
+        let component = Component::new(graph, scc, &local);
+        for node in scc {
+            local[node.index()] = u32::MAX;
+        }
+        let mut search = Search::new(&component, deadline());
         let mut names: Vec<String> = Vec::new();
         'classes: for extra in [0, PROCESS, REALTIME] {
             for class in classes(extra) {
-                match search.class(scc, class) {
+                match search.class(class) {
                     Ok(Some(cycle)) => {
                         let name = cycle.name();
                         let base = name.split("-realtime").next().unwrap_or(&name);
@@ -164,30 +162,63 @@ pub fn find(graph: &DiGraph<(), u8>, mut deadline: impl FnMut() -> Option<Instan
 
 struct TimedOut;
 
-struct Search<'g> {
-    graph: &'g DiGraph<(), u8>,
-    component: &'g [u32],
-    id: u32,
+/// The search of one component, with the breadth-first search's buffers: a state is a local
+/// node, whether the path holds the class's `need`, and whether its last edge was rw, packed
+/// as `node * 4 + need * 2 + rw`.
+struct Search<'c> {
+    component: &'c Component<'c>,
     until: Option<Instant>,
+    /// Per state, the state it was reached from and the edge's kind.
+    parent: Vec<(u32, u8)>,
+    /// Per state, the search that reached it (`stamp`), so the buffers need no clearing.
+    seen: Vec<u32>,
+    stamp: u32,
+    queue: VecDeque<u32>,
 }
 
-impl Search<'_> {
-    fn inside(&self, node: NodeIndex) -> bool {
-        self.component[node.index()] == self.id
+impl<'c> Search<'c> {
+    fn new(component: &'c Component<'c>, until: Option<Instant>) -> Search<'c> {
+        Search {
+            component,
+            until,
+            parent: vec![(0, 0); 4 * component.size()],
+            seen: vec![0; 4 * component.size()],
+            stamp: 0,
+            queue: VecDeque::new(),
+        }
     }
 
-    /// The shortest cycle of `class` through the first seed edge that has one.
-    fn class(&self, scc: &[NodeIndex], class: Class) -> Result<Option<Cycle>, TimedOut> {
-        for (n, &from) in scc.iter().enumerate() {
-            if n % 64 == 0 && self.until.is_some_and(|t| Instant::now() > t) {
+    /// The shortest cycle of `class` through the first seed edge that has one. A seed edge
+    /// `a → b` can only close a cycle when `a` and `b` share a component of the seed and
+    /// way-back kinds (holding a `need` edge, where the class needs one) and the way-back
+    /// kinds' components allow a path from `b` to `a`; the search skips the others, which
+    /// changes nothing but the time.
+    fn class(&mut self, class: Class) -> Result<Option<Cycle>, TimedOut> {
+        let component = self.component;
+        let joint = component.sccs(class.back | class.seed);
+        let back = if class.seed & !class.back == 0 {
+            None
+        } else {
+            Some(component.sccs(class.back))
+        };
+        let holds = (class.need != 0 && class.need != class.seed)
+            .then(|| component.holds(&joint, class.need));
+        let viable = |a: u32, b: u32| {
+            let (a, b) = (a as usize, b as usize);
+            joint[a] == joint[b]
+                && back.as_ref().is_none_or(|n| n[b] >= n[a])
+                && holds.as_ref().is_none_or(|h| h[joint[a] as usize])
+        };
+        for from in 0..component.size() as u32 {
+            if from % 64 == 0 && self.until.is_some_and(|t| Instant::now() > t) {
                 return Err(TimedOut);
             }
-            for edge in self.graph.edges(from) {
-                if edge.weight() & class.seed == 0 || !self.inside(edge.target()) {
+            for (to, kinds) in component.edges(from) {
+                if kinds & class.seed == 0 || !viable(from, to) {
                     continue;
                 }
-                if let Some(path) = self.back(edge.target(), from, class) {
-                    let mut steps = vec![(from.index() as TxnId, class.seed)];
+                if let Some(path) = self.back(to, from, class) {
+                    let mut steps = vec![(self.txn(from), class.seed)];
                     steps.extend(path);
                     return Ok(Some(Cycle { steps }));
                 }
@@ -196,50 +227,57 @@ impl Search<'_> {
         Ok(None)
     }
 
+    fn txn(&self, local: u32) -> TxnId {
+        self.component.nodes[local as usize].index() as TxnId
+    }
+
     /// Breadth-first from `start` to `goal` along `class.back` edges inside the component: the
     /// path's steps (each node with the kind of its edge onward), or `None`.
-    fn back(&self, start: NodeIndex, goal: NodeIndex, class: Class) -> Option<Vec<(TxnId, u8)>> {
-        // A state: the node, whether the path holds `need`, whether its last edge was rw.
-        type State = (NodeIndex, bool, bool);
+    fn back(&mut self, start: u32, goal: u32, class: Class) -> Option<Vec<(TxnId, u8)>> {
+        let state = |node: u32, need: bool, rw: bool| node * 4 + 2 * need as u32 + rw as u32;
+        if self.stamp == u32::MAX {
+            self.seen.fill(0);
+            self.stamp = 0;
+        }
+        self.stamp += 1;
+        let stamp = self.stamp;
         let seed_rw = class.seed == RW;
-        let first: State = (start, class.need == 0 || class.seed == class.need, seed_rw);
-        let mut parent: FxHashMap<State, (State, u8)> = FxHashMap::default();
-        let mut queue = VecDeque::from([first]);
+        let first = state(start, class.need == 0 || class.seed == class.need, seed_rw);
+        self.seen[first as usize] = stamp;
+        self.queue.clear();
+        self.queue.push_back(first);
         let mut end = None;
-        'bfs: while let Some(state) = queue.pop_front() {
-            let (node, has_need, last_rw) = state;
-            for edge in self.graph.edges(node) {
-                let next = edge.target();
-                if !self.inside(next) {
-                    continue;
-                }
-                let kinds = edge.weight() & class.back;
+        'bfs: while let Some(at) = self.queue.pop_front() {
+            let (node, has_need, last_rw) = (at / 4, at & 2 != 0, at & 1 != 0);
+            for (next, kinds) in self.component.edges(node) {
+                let kinds = kinds & class.back;
                 for kind in PREFERENCE {
                     if kinds & kind == 0 || (class.nonadjacent && last_rw && kind == RW) {
                         continue;
                     }
-                    let to: State = (next, has_need || kind == class.need, kind == RW);
-                    if to == first || parent.contains_key(&to) {
+                    let to = state(next, has_need || kind == class.need, kind == RW);
+                    if self.seen[to as usize] == stamp {
                         continue;
                     }
-                    parent.insert(to, (state, kind));
+                    self.seen[to as usize] = stamp;
+                    self.parent[to as usize] = (at, kind);
                     let closes = !(class.nonadjacent && kind == RW && seed_rw);
-                    if next == goal && to.1 && closes {
+                    if next == goal && to & 2 != 0 && closes {
                         end = Some(to);
                         break 'bfs;
                     }
                     if next != goal {
-                        queue.push_back(to);
+                        self.queue.push_back(to);
                     }
                 }
             }
         }
-        let mut state = end?;
+        let mut at = end?;
         let mut steps = Vec::new();
-        while state != first {
-            let (prev, kind) = parent[&state];
-            steps.push((prev.0.index() as TxnId, kind));
-            state = prev;
+        while at != first {
+            let (prev, kind) = self.parent[at as usize];
+            steps.push((self.txn(prev / 4), kind));
+            at = prev;
         }
         steps.reverse();
         Some(steps)
