@@ -365,10 +365,10 @@ fn lost_updates(txns: &Txns, found: &mut Vec<Finding>) {
         let mut done: Vec<Key> = Vec::new();
         for micro in &txn.micros {
             match micro {
-                Micro::Read(key, Some(Value::List(list))) if !done.contains(key) => {
-                    if !read_first.iter().any(|(k, _)| k == key) {
-                        read_first.push((*key, list.len()));
-                    }
+                Micro::Read(key, Some(Value::List(list)))
+                    if !done.contains(key) && !read_first.iter().any(|(k, _)| k == key) =>
+                {
+                    read_first.push((*key, list.len()));
                 }
                 Micro::Append(key, _) if !done.contains(key) => {
                     done.push(*key);
