@@ -8,7 +8,7 @@ use std::fmt::Write;
 use serde_json::Value as Json;
 
 use super::escape::esc;
-use super::linear;
+use super::{elle, linear};
 use crate::checker::{CheckerResult, Verdict};
 
 /// Which renderer a checker's section uses, from its name in `results.json`.
@@ -26,6 +26,8 @@ pub enum Kind {
     Conserved,
     /// The linearizability checkers, named after their model.
     Linear,
+    /// The transactional checkers (Elle's list-append and rw-register).
+    Elle,
     Other,
 }
 
@@ -46,6 +48,7 @@ impl Kind {
             "matches" => Kind::Matches,
             "conserved" => Kind::Conserved,
             "register" | "cas-register" | "kv" | "mutex" | "multi-register" => Kind::Linear,
+            "list-append" | "rw-register" => Kind::Elle,
             _ => Kind::Other,
         }
     }
@@ -126,6 +129,7 @@ impl Kind {
                 ("floor", "floor"),
             ],
             Kind::Linear => &[("key", "key"), ("linearized ops", "prefix-length")],
+            Kind::Elle => &[("transactions", "transactions")],
             Kind::Other => &[],
         }
     }
@@ -178,10 +182,11 @@ pub fn section(name: &str, result: &CheckerResult) -> String {
         Kind::Bank => out.push_str(&totals_chart(result)),
         Kind::Agree => out.push_str(&differences(result)),
         Kind::Linear => out.push_str(&linear::summary(result)),
+        Kind::Elle => out.push_str(&elle::summary(result)),
         _ => {}
     }
     out.push_str(&details_table(kind, result));
-    out.push_str(&stats(result));
+    out.push_str(&stats(kind, result));
     out.push_str("</article>");
     out
 }
@@ -358,12 +363,15 @@ fn differences(result: &CheckerResult) -> String {
     out
 }
 
-/// Stats as a definition list; latency quantiles as a row of numbers.
-fn stats(result: &CheckerResult) -> String {
+/// Stats as a definition list (less those the kind's renderer says in words); latency
+/// quantiles as a row of numbers.
+fn stats(kind: Kind, result: &CheckerResult) -> String {
+    let in_words = |k: &str| kind == Kind::Elle && elle::STATS_IN_WORDS.contains(&k);
     let shown: Vec<(&String, &Json)> = result
         .stats
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "totals" | "reason" | "unknown-keys"))
+        .filter(|(k, _)| !in_words(k))
         .filter(|(_, v)| !v.is_null())
         .collect();
     if shown.is_empty() {

@@ -10,7 +10,9 @@
 
 mod charts;
 mod checkers;
+mod cycle_svg;
 mod data;
+mod elle;
 mod escape;
 mod lanes;
 mod linear;

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::RunInfo;
 use super::charts::latency_us;
 use super::escape::{esc, shorten};
-use super::linear;
+use super::{elle, linear};
 use crate::checker::{Anomaly, Results, Verdict};
 use crate::history::{History, Outcome};
 use crate::report::Figures;
@@ -180,12 +180,13 @@ pub fn anomalies(results: &Results, history: &History, witnesses: &[Vec<usize>])
                         esc(kind)
                     );
                 }
-                let diagram = linear::diagrammed(name, anomaly, i);
-                out.push_str(&card(*k, name, anomaly, history, &witnesses[*k], diagram));
+                let figure = figure(*k, name, anomaly, i);
+                out.push_str(&card(*k, name, anomaly, history, &witnesses[*k], &figure));
             }
             if list.len() > OPEN_PER_KIND {
                 out.push_str("</details>");
             }
+            out.push_str(&undrawn_cycles(name, &list));
             if total > CARDS_PER_KIND.min(list.len()) as u64 {
                 let _ = write!(
                     out,
@@ -204,13 +205,41 @@ pub fn anomalies(results: &Results, history: &History, witnesses: &[Vec<usize>])
     out
 }
 
+/// The diagram the `nth` anomaly of its type gets, if any: a linearization or a cycle.
+fn figure(k: usize, checker: &str, anomaly: &Anomaly, nth: usize) -> String {
+    if linear::diagrammed(checker, anomaly, nth) {
+        linear::figure(k, anomaly)
+    } else if elle::is_cycle(checker, anomaly) {
+        elle::figure(k, anomaly, nth < elle::DIAGRAMS)
+    } else {
+        String::new()
+    }
+}
+
+/// How many of a type's listed cycles have no diagram (past the first [`elle::DIAGRAMS`]).
+fn undrawn_cycles(checker: &str, list: &[(usize, &Anomaly)]) -> String {
+    let cycles = list
+        .iter()
+        .take(CARDS_PER_KIND)
+        .filter(|(_, a)| elle::is_cycle(checker, a))
+        .count();
+    if cycles <= elle::DIAGRAMS {
+        return String::new();
+    }
+    format!(
+        "<p class=\"muted\">The first {} cycles are drawn; the other {} are listed as steps.</p>",
+        elle::DIAGRAMS,
+        cycles - elle::DIAGRAMS
+    )
+}
+
 fn card(
     k: usize,
     checker: &str,
     anomaly: &Anomaly,
     history: &History,
     ops: &[usize],
-    diagram: bool,
+    figure: &str,
 ) -> String {
     let mut out = format!(
         "<article class=\"anomaly\" id=\"anomaly-{k}\"><div class=\"anomaly-head\">\
@@ -230,9 +259,7 @@ fn card(
         }
         out.push_str("</p>");
     }
-    if diagram {
-        out.push_str(&linear::figure(k, anomaly));
-    }
+    out.push_str(figure);
     out.push_str(&op_table(history, ops));
     out.push_str("</article>");
     out
