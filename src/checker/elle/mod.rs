@@ -13,7 +13,7 @@
 //! `options.rs` reads the options a person names (`splitbrain check --model list-append
 //! --consistency-models ...`, a history header's `model_options`).
 //!
-//! Not yet: workload files, the report's cycle diagram (issue 8).
+//! The report draws each cycle (src/report/html/elle.rs). Not yet: workload files.
 
 mod append;
 pub mod consistency;
@@ -226,7 +226,7 @@ fn explain_cycle(history: &History, txns: &Txns, orders: &Inferred, cycle: &Cycl
     let first = label(history, txns, cycle.steps[0].0);
     let name = cycle.name();
     let text = format!(
-        "{name}: {}; so {first} would have to come before itself: a contradiction",
+        "{}; so {first} would have to come before itself: a contradiction",
         texts.join("; ")
     );
     Finding {
@@ -355,7 +355,22 @@ fn why_lists(
                     );
                 }
             }
-            format!("{b} overwrote {a}")
+            // `to` appended what no read saw: after the last version read, which `from` wrote.
+            for m in micros(to) {
+                let Micro::Append(k, y) = m else { continue };
+                if let Some(Some(order)) = orders.versions.get(*k as usize)
+                    && !order.contains(y)
+                    && let Some(x) = order.last()
+                    && orders.writer_of(*k, x) == Some(from)
+                {
+                    return format!(
+                        "{b} appended {y} to {}, which no read saw, so after {x}, the last \
+                         element read, which {a} appended",
+                        key(*k)
+                    );
+                }
+            }
+            format!("{b} appended after {a}")
         }
         WR => {
             for m in micros(to) {
@@ -386,7 +401,26 @@ fn why_lists(
                     );
                 }
             }
-            format!("{a} did not see what {b} wrote")
+            // `to` appended what no read saw; `from` read the whole list without it.
+            for m in micros(to) {
+                let Micro::Append(k, y) = m else { continue };
+                let read = micros(from).iter().find_map(|r| match r {
+                    Micro::Read(rk, Some(Value::List(l))) if rk == k => Some(l),
+                    _ => None,
+                });
+                if let Some(l) = read
+                    && let Some(Some(order)) = orders.versions.get(*k as usize)
+                    && l.len() == order.len()
+                    && !order.contains(y)
+                {
+                    return format!(
+                        "{a} read {} = {} without {y}, which {b} appended and no read saw",
+                        key(*k),
+                        list(l)
+                    );
+                }
+            }
+            format!("{a} did not see what {b} appended")
         }
         _ => format!("{a} →{} {b}", kind_name(kind)),
     }
