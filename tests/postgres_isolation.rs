@@ -25,11 +25,19 @@ fn run_level(dir: &Path, level: &str) -> (i32, Value, std::process::Output) {
     if let Err(e) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
         panic!("PostgreSQL is not reachable at {addr} ({e}): {SETUP}");
     }
-    let path = format!("{}/workloads/postgres-{level}.toml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/workloads/postgres-{level}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).expect("the workload file");
     let text = text.replace("${PGPASSWORD}", "${PGPASSWORD:-splitbrain-test}");
     let (code, results, output) = common::run(dir, &text);
-    assert_ne!(code, 4, "PostgreSQL refused the run: {SETUP}; stderr:\n{}", stderr(&output));
+    assert_ne!(
+        code,
+        4,
+        "PostgreSQL refused the run: {SETUP}; stderr:\n{}",
+        stderr(&output)
+    );
     (code, results, output)
 }
 
@@ -42,7 +50,9 @@ fn counts(results: &Value) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for checker in results["checkers"].as_object().expect("checkers").values() {
         for a in checker["anomalies"].as_array().into_iter().flatten() {
-            *counts.entry(a["type"].as_str().unwrap_or("?").to_owned()).or_insert(0) += 1;
+            *counts
+                .entry(a["type"].as_str().unwrap_or("?").to_owned())
+                .or_insert(0) += 1;
         }
     }
     counts
@@ -51,8 +61,7 @@ fn counts(results: &Value) -> BTreeMap<String, usize> {
 /// `check --consistency-models MODELS` of the run's history: the exit code and counts.
 fn recheck(dir: &Path, models: &str) -> (i32, BTreeMap<String, usize>) {
     let history = dir.join("run/history.jsonl");
-    let (code, results, output) =
-        common::check(dir, &history, &["--consistency-models", models]);
+    let (code, results, output) = common::check(dir, &history, &["--consistency-models", models]);
     assert!(!results.is_null(), "no results: {}", stderr(&output));
     (code, counts(&results))
 }
@@ -67,12 +76,21 @@ fn serializable_commits_only_serializable_histories_and_aborts_txns_with_40001()
     let of = |kind: &str| events.iter().filter(|e| e["type"] == kind);
     let ok = of("ok").count();
     let serialization = of("fail")
-        .filter(|e| e["error"].as_str().is_some_and(|m| m.contains("SQLSTATE 40001")))
+        .filter(|e| {
+            e["error"]
+                .as_str()
+                .is_some_and(|m| m.contains("SQLSTATE 40001"))
+        })
         .count();
     eprintln!("serializable: {ok} ok, {serialization} failed with 40001");
     assert!(ok > 100, "expected committed txns, found {ok}");
-    assert!(serialization > 10, "expected 40001 aborts, found {serialization}");
-    let reads = of("ok").filter(|e| e.to_string().contains("[\"r\",")).count();
+    assert!(
+        serialization > 10,
+        "expected 40001 aborts, found {serialization}"
+    );
+    let reads = of("ok")
+        .filter(|e| e.to_string().contains("[\"r\","))
+        .count();
     assert!(reads > 50, "expected committed reads, found {reads}");
 }
 
@@ -86,7 +104,10 @@ fn repeatable_read_shows_g2_item_and_nothing_snapshot_isolation_forbids() {
     assert!(found.get("G2-item").is_some_and(|n| *n > 0), "{found:?}");
     assert!(found.keys().all(|kind| kind.starts_with("G2")), "{found:?}");
     let (code, found) = recheck(dir.path(), "snapshot-isolation");
-    assert_eq!(code, 0, "snapshot isolation holds at repeatable read: {found:?}");
+    assert_eq!(
+        code, 0,
+        "snapshot isolation holds at repeatable read: {found:?}"
+    );
 }
 
 #[test]
@@ -99,6 +120,9 @@ fn read_committed_shows_g_single_and_is_not_snapshot_isolation() {
     assert!(found.get("G-single").is_some_and(|n| *n > 0), "{found:?}");
     let (code, found) = recheck(dir.path(), "snapshot-isolation");
     eprintln!("read-committed against snapshot-isolation: {found:?}");
-    assert_eq!(code, 1, "read committed is not snapshot isolation: {found:?}");
+    assert_eq!(
+        code, 1,
+        "read committed is not snapshot isolation: {found:?}"
+    );
     assert!(found.get("G-single").is_some_and(|n| *n > 0), "{found:?}");
 }

@@ -55,9 +55,13 @@ struct Stopped {
 impl PgClient {
     /// A client for the plan's `[target] kind = "postgres"`, the password resolved from `env`.
     pub fn new(plan: &Plan, env: impl Fn(&str) -> Option<String>) -> Result<PgClient, ClientError> {
-        let target = plan.target.postgres.as_ref().ok_or_else(|| ClientError::Build {
-            reason: "the plan's target is not postgres".to_owned(),
-        })?;
+        let target = plan
+            .target
+            .postgres
+            .as_ref()
+            .ok_or_else(|| ClientError::Build {
+                reason: "the plan's target is not postgres".to_owned(),
+            })?;
         let ValueSpec::Txn(spec) = plan.values else {
             return Err(ClientError::Build {
                 reason: "a postgres target runs txns only".to_owned(),
@@ -132,8 +136,7 @@ impl PgClient {
         };
         // A broken or timed-out connection is dropped (aborted: the server rolls back what
         // did not commit) and reopened by the next txn.
-        if client.is_closed() || matches!(completion, Completion::Info(_)) || ran_out(&completion)
-        {
+        if client.is_closed() || matches!(completion, Completion::Info(_)) || ran_out(&completion) {
             *conn = None;
         }
         completion

@@ -106,7 +106,10 @@ mod tests {
     #[test]
     fn appends_write_1_2_3_to_each_key_and_a_key_retires_after_max_writes() {
         let all = txns(Shape::ListAppend, 500);
-        assert!(all.iter().all(|t| (1..=4).contains(&t.as_list().unwrap().len())));
+        assert!(
+            all.iter()
+                .all(|t| (1..=4).contains(&t.as_list().unwrap().len()))
+        );
         let mut written: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for (f, k, v) in micros(&all) {
             match f.as_str() {
@@ -117,7 +120,11 @@ mod tests {
         }
         let retired: Vec<_> = written.values().filter(|vs| vs.len() == 5).collect();
         assert!(retired.len() > 10, "{written:?}");
-        assert!(written.values().all(|vs| *vs == (1..=vs.len() as i64).collect::<Vec<_>>()));
+        assert!(
+            written
+                .values()
+                .all(|vs| *vs == (1..=vs.len() as i64).collect::<Vec<_>>())
+        );
     }
 
     #[test]

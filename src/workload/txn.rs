@@ -23,7 +23,10 @@ const MAX_KEYS: i64 = 100_000;
 /// The first list-append/rw-register-only option given, with its span.
 pub(super) fn txn_option(model: &RawModel) -> Option<(&'static str, Range<usize>)> {
     [
-        ("max_txn_length", model.max_txn_length.as_ref().map(Spanned::span)),
+        (
+            "max_txn_length",
+            model.max_txn_length.as_ref().map(Spanned::span),
+        ),
         (
             "max_writes_per_key",
             model.max_writes_per_key.as_ref().map(Spanned::span),
@@ -48,7 +51,11 @@ pub(super) fn check_txn_model(
     mut options: elle::Options,
 ) -> Result<Model, WorkloadError> {
     if let Some(models) = &raw.consistency_models {
-        let names: Vec<&str> = models.get_ref().iter().map(|n| n.get_ref().as_str()).collect();
+        let names: Vec<&str> = models
+            .get_ref()
+            .iter()
+            .map(|n| n.get_ref().as_str())
+            .collect();
         options.models = parse_models(&names.join(","))
             .map_err(|e| cx.at(models, "model.consistency_models", e))?;
     }
@@ -96,7 +103,11 @@ pub(super) fn check_postgres_target(
         return Err(cx.at(base_url, "target.base_url", message));
     }
     if let Some(preflight) = &target.preflight {
-        return Err(cx.at(preflight, "target.preflight", "applies only to kind = \"http\""));
+        return Err(cx.at(
+            preflight,
+            "target.preflight",
+            "applies only to kind = \"http\"",
+        ));
     }
     if let Some((name, _)) = target.headers.iter().next() {
         return Err(cx.at(name, "target.headers", "applies only to kind = \"http\""));
@@ -122,8 +133,13 @@ fn check_url(cx: &Cx, url: &Spanned<String>) -> Result<(), WorkloadError> {
     if !text.starts_with("postgres://") && !text.starts_with("postgresql://") {
         return Err(cx.at(url, "target.url", format!("{expected}, found {text:?}")));
     }
-    let config = tokio_postgres::Config::from_str(text)
-        .map_err(|e| cx.at(url, "target.url", format!("{expected}, found {text:?} ({e})")))?;
+    let config = tokio_postgres::Config::from_str(text).map_err(|e| {
+        cx.at(
+            url,
+            "target.url",
+            format!("{expected}, found {text:?} ({e})"),
+        )
+    })?;
     if config.get_password().is_some() {
         let message = "a password in the URL would be recorded in the history: give it as \
                        password = \"${PGPASSWORD}\" instead";
@@ -240,5 +256,86 @@ pub(super) fn check_pairing(
             ),
         )),
         (_, None) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::workload::{Isolation, Plan, ValueSpec, WorkloadError};
+
+    const WORKLOAD: &str = include_str!("../../workloads/postgres-repeatable-read.toml");
+
+    fn plan(text: &str) -> Result<Plan, WorkloadError> {
+        Plan::from_toml(text, Path::new("pg.toml"))
+    }
+
+    /// The error's field and message, for a workload with `from` replaced by `to`.
+    fn error(from: &str, to: &str) -> (String, String) {
+        assert!(WORKLOAD.contains(from), "{from}");
+        match plan(&WORKLOAD.replacen(from, to, 1)) {
+            Err(WorkloadError::Invalid { field, message, .. }) => (field, message),
+            other => panic!("expected an invalid workload, found {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_postgres_list_append_workload_gives_its_txn_spec_isolation_and_models() {
+        let plan = plan(WORKLOAD).expect("valid");
+        let ValueSpec::Txn(spec) = plan.values else {
+            panic!("txn values, found {:?}", plan.values)
+        };
+        assert_eq!(
+            (spec.keys, spec.max_txn_length, spec.max_writes_per_key),
+            (4, 4, 32)
+        );
+        let target = plan.target.postgres.expect("a postgres target");
+        assert_eq!(target.isolation, Isolation::RepeatableRead);
+        assert_eq!(target.password.as_deref(), Some("${PGPASSWORD}"));
+        let crate::checker::Model::Elle(options) = plan.model else {
+            panic!("an Elle model")
+        };
+        assert_eq!(options.models, ["serializable"]);
+    }
+
+    #[test]
+    fn an_unknown_consistency_model_is_refused_naming_the_field() {
+        let (field, message) = error("[\"serializable\"]", "[\"serialisable\"]");
+        assert_eq!(field, "model.consistency_models");
+        assert!(message.contains("\"serialisable\"") && message.contains("snapshot-isolation"));
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_refused() {
+        let (field, message) = error("splitbrain@127", "splitbrain:hunter2@127");
+        assert_eq!(field, "target.url");
+        assert!(message.contains("${PGPASSWORD}"), "{message}");
+    }
+
+    #[test]
+    fn bad_isolation_and_zero_length_txns_are_refused() {
+        let (field, message) = error("\"repeatable-read\"", "\"snapshot\"");
+        assert_eq!(field, "target.isolation");
+        assert!(message.contains("\"read-committed\""), "{message}");
+        let (field, _) = error("max_txn_length = 4", "max_txn_length = 0");
+        assert_eq!(field, "model.max_txn_length");
+    }
+
+    #[test]
+    fn txn_options_belong_to_txn_models_and_txn_models_to_postgres_for_now() {
+        let (field, message) = error("kind = \"list-append\"", "kind = \"set\"");
+        assert!(field.starts_with("model."), "{field}: {message}");
+        let http = WORKLOAD.replacen(
+            "kind = \"postgres\"\nurl = \"postgres://splitbrain@127.0.0.1:5432/splitbrain\"\n\
+             password = \"${PGPASSWORD}\"\nisolation = \"repeatable-read\"",
+            "base_url = \"http://127.0.0.1:1\"",
+            1,
+        );
+        assert_ne!(http, WORKLOAD);
+        match plan(&http) {
+            Err(WorkloadError::Invalid { field, .. }) => assert_eq!(field, "target.kind"),
+            other => panic!("expected an invalid workload, found {other:?}"),
+        }
     }
 }
