@@ -73,7 +73,7 @@ fn serializable_commits_only_serializable_histories_and_aborts_txns_with_40001()
     eprintln!("serializable: {:?}", counts(&results));
     assert_eq!(code, 0, "expected VALID: {results}\n{}", stderr(&output));
     let events = common::history(&dir.path().join("run"));
-    let of = |kind: &str| events.iter().filter(|e| e["type"] == kind);
+    let of = |kind: &'static str| events.iter().filter(move |e| e["type"] == kind);
     let ok = of("ok").count();
     let serialization = of("fail")
         .filter(|e| {
