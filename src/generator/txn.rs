@@ -94,7 +94,7 @@ mod tests {
     fn micros(txns: &[Value]) -> Vec<(String, i64, Value)> {
         let list = |v: &Value| v.as_list().expect("a list").to_vec();
         txns.iter()
-            .flat_map(|t| list(t))
+            .flat_map(&list)
             .map(|m| {
                 let m = list(&m);
                 let f = m[0].as_str().expect("f").to_owned();
