@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use splitbrain::client::HttpClient;
+use splitbrain::client::{AnyClient, HttpClient};
 use splitbrain::history::{EventKind, FORMAT_VERSION, Header, Name, Process, Value};
 use splitbrain::runner::{self, Record, Recorder, RunLog};
 use splitbrain::workload::Plan;
@@ -90,7 +90,15 @@ async fn run_against(addr: std::net::SocketAddr, seconds: u64, dir: &std::path::
     let log = Arc::new(RunLog::create(&dir.join("run.log")).expect("log"));
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let start = Instant::now();
-    let stats = runner::execute(&plan, client, None, recorder.clone(), log, stop_rx).await;
+    let stats = runner::execute(
+        &plan,
+        AnyClient::Http(client),
+        None,
+        recorder.clone(),
+        log,
+        stop_rx,
+    )
+    .await;
     let elapsed = start.elapsed().as_secs_f64();
     let (_, ok, fail, info) = recorder.counts.snapshot();
     let size = std::fs::metadata(dir.join("history.jsonl")).map_or(0, |m| m.len());

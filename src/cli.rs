@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use splitbrain::checker::relations::Relation;
 use splitbrain::checker::{self, Results, Verdict};
-use splitbrain::client::{ClientError, HttpClient};
+use splitbrain::client::{AnyClient, ClientError};
 use splitbrain::deploy::{self, Deployment};
 use splitbrain::history::{FORMAT_VERSION, Header, History, read_history};
 use splitbrain::nemesis::command::Hook;
@@ -446,8 +446,8 @@ async fn run(
     outcome
 }
 
-fn http_client(plan: &Plan) -> Result<HttpClient, Failure> {
-    HttpClient::new(plan, |var| std::env::var(var).ok()).map_err(|e| match e {
+fn http_client(plan: &Plan) -> Result<AnyClient, Failure> {
+    AnyClient::new(plan, |var| std::env::var(var).ok()).map_err(|e| match e {
         ClientError::Build { .. } => internal(e),
         _ => bad_input(e),
     })
@@ -457,7 +457,7 @@ fn http_client(plan: &Plan) -> Result<HttpClient, Failure> {
 async fn run_plan(
     workload: &Path,
     plan: Plan,
-    client: HttpClient,
+    client: AnyClient,
     out: Option<PathBuf>,
     reports: &Path,
     dir_slot: &mut Option<PathBuf>,
@@ -576,7 +576,7 @@ async fn run_plan(
 /// Runs the phases with a signal watcher (Ctrl-C, SIGTERM): a signal stops the run early.
 async fn record(
     plan: &Plan,
-    client: HttpClient,
+    client: AnyClient,
     nemesis: Option<Arc<Nemesis>>,
     recorder: Arc<Recorder>,
     log: Arc<RunLog>,
@@ -660,7 +660,7 @@ async fn connect_docker(
 }
 
 /// Nodes splitbrain just started need a moment: preflight every 200 ms for up to 10 s.
-async fn wait_until_ready(client: &HttpClient) -> Result<(), ClientError> {
+async fn wait_until_ready(client: &AnyClient) -> Result<(), ClientError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         match client.preflight().await {

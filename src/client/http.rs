@@ -60,6 +60,18 @@ pub enum ClientError {
         path: String,
         reason: String,
     },
+    /// The database's password refers to `${VAR}` and `VAR` is not set.
+    #[error(
+        "failed to resolve target.password: environment variable {var} is not set \
+         (the workload refers to it as ${{{var}}})"
+    )]
+    MissingPassword { var: String },
+    /// The database did not accept a connection, or its tables could not be made ready.
+    #[error(
+        "failed to reach PostgreSQL at {url}: {reason}; is it running \
+         (scripts/setup.sh sets up the local test cluster)?"
+    )]
+    Database { url: String, reason: String },
     /// The HTTP client could not be built (a header value that is not a valid header value,
     /// the TLS setup).
     #[error("failed to build the HTTP client: {reason}")]

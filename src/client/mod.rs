@@ -3,8 +3,12 @@
 
 mod http;
 mod kv;
+mod postgres;
+
+use std::sync::Arc;
 
 pub use http::{ClientError, HttpClient};
+pub use postgres::PgClient;
 
 use crate::history::{Name, Value};
 
@@ -29,4 +33,39 @@ pub enum Completion {
     Fail(String),
     /// May or may not have happened; why (timeout, reset, unexpected status).
     Info(String),
+}
+
+/// The client a workload's `[target] kind` names.
+#[derive(Clone)]
+pub enum AnyClient {
+    Http(HttpClient),
+    Postgres(Arc<PgClient>),
+}
+
+impl AnyClient {
+    /// The plan's client; `env` resolves `${VAR}` in headers and the password.
+    pub fn new(
+        plan: &crate::workload::Plan,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<AnyClient, ClientError> {
+        match plan.target.postgres {
+            Some(_) => Ok(AnyClient::Postgres(Arc::new(PgClient::new(plan, env)?))),
+            None => Ok(AnyClient::Http(HttpClient::new(plan, env)?)),
+        }
+    }
+
+    /// Proves the target reachable (and, for a database, makes its tables ready).
+    pub async fn preflight(&self) -> Result<(), ClientError> {
+        match self {
+            AnyClient::Http(c) => c.preflight().await,
+            AnyClient::Postgres(c) => c.preflight().await,
+        }
+    }
+
+    pub async fn invoke(&self, inv: &Invocation) -> Completion {
+        match self {
+            AnyClient::Http(c) => c.invoke(inv).await,
+            AnyClient::Postgres(c) => c.invoke(inv).await,
+        }
+    }
 }

@@ -20,6 +20,8 @@ pub struct Generator {
     /// all writes); view reads (`view:NAME`) never do.
     valueless: &'static [&'static str],
     next_unique: i64,
+    /// Transactions' keys and values (list-append, rw-register).
+    txn: Option<super::TxnGen>,
 }
 
 impl Generator {
@@ -45,6 +47,10 @@ impl Generator {
                 _ => &["read", "dequeue", "generate", "get"],
             },
             next_unique: 0,
+            txn: match plan.values {
+                ValueSpec::Txn(spec) => Some(super::TxnGen::new(spec)),
+                _ => None,
+            },
         }
     }
 
@@ -88,6 +94,11 @@ impl Generator {
             }
             ValueSpec::Range { min, max } => Value::Int(self.rng.gen_range(min..=max)),
             ValueSpec::None => Value::Nil,
+            ValueSpec::Txn(_) => self
+                .txn
+                .as_mut()
+                .expect("made with the generator for a txn spec")
+                .next_txn(&mut self.rng),
             // A cas compares against one drawn value and sets another: `[from to]`.
             ValueSpec::Register { min, max, .. } if f == "cas" => Value::list(vec![
                 Value::Int(self.rng.gen_range(min..=max)),

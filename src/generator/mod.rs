@@ -2,5 +2,7 @@
 //! so the same seed gives the same sequence of operations.
 
 mod mix;
+mod txn;
 
 pub use mix::{FinalPhase, Generator, final_phase_of};
+pub use txn::{TxnGen, TxnSpec};

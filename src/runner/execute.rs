@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::checker::relations::{self, Round, Writes, view_f};
-use crate::client::{Completion, HttpClient, Invocation};
+use crate::client::{AnyClient, Completion, Invocation};
 use crate::generator::{FinalPhase, Generator, final_phase_of};
 use crate::history::{EventKind, Name, Process, Value, read_history};
 use crate::workload::Plan;
@@ -36,7 +36,7 @@ pub struct RunStats {
 /// Shared by every worker.
 struct Ctx {
     plan: Plan,
-    client: HttpClient,
+    client: AnyClient,
     recorder: Arc<Recorder>,
     generator: Mutex<Generator>,
     log: Arc<RunLog>,
@@ -66,7 +66,7 @@ impl Worker {
 /// or, after `stop` turns true (Ctrl-C), when the operations in flight have completed.
 pub async fn execute(
     plan: &Plan,
-    client: HttpClient,
+    client: AnyClient,
     nemesis: Option<Arc<Nemesis>>,
     recorder: Arc<Recorder>,
     log: Arc<RunLog>,

@@ -13,13 +13,15 @@ mod proxies;
 mod raw;
 mod register;
 mod template;
+mod txn;
 mod validate;
 mod views;
 
 pub use env::resolve_env_refs;
 pub use error::WorkloadError;
 pub use plan::{
-    Extract, HeaderSpec, HttpOp, HttpView, Phases, Plan, Source, StatusSet, Target, ValueSpec,
+    Extract, HeaderSpec, HttpOp, HttpView, Isolation, Phases, Plan, PostgresTarget, Source,
+    StatusSet, Target, ValueSpec,
 };
 pub use template::{PLACEHOLDERS, Placeholder, Template};
 pub(crate) use template::{find_open, placeholder_list};

@@ -61,6 +61,40 @@ pub struct Target {
     pub headers: Vec<HeaderSpec>,
     /// Path requested before the run to prove the target is reachable (default `/`).
     pub preflight: String,
+    /// `[target] kind = "postgres"`: a database instead of HTTP (`base_url` is then empty).
+    pub postgres: Option<PostgresTarget>,
+}
+
+/// A PostgreSQL database that transactions run against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostgresTarget {
+    /// `postgres://user@host:port/database`, with no password in it.
+    pub url: String,
+    /// The password as written (`${PGPASSWORD}`), resolved only when the client connects.
+    pub password: Option<String>,
+    pub isolation: Isolation,
+}
+
+/// The isolation level every transaction begins with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    Serializable,
+    RepeatableRead,
+    ReadCommitted,
+}
+
+impl Isolation {
+    /// The names a workload file uses.
+    pub const NAMES: &[&str] = &["serializable", "repeatable-read", "read-committed"];
+
+    /// SQL's name, as `BEGIN ISOLATION LEVEL ...` takes it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Isolation::Serializable => "SERIALIZABLE",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::ReadCommitted => "READ COMMITTED",
+        }
+    }
 }
 
 /// An extra request header whose value may contain `${VAR}` references.
@@ -94,6 +128,8 @@ pub enum ValueSpec {
         keys: u32,
         tokens: Option<(i64, i64)>,
     },
+    /// Transactions of micro-ops (list-append, rw-register), Elle's way.
+    Txn(crate::generator::TxnSpec),
     /// Bank transfers: `{"from": A, "to": B, "amount": N}` with `A != B` drawn uniformly from
     /// `accounts` and `N` from `1..=max_amount`.
     Transfers {

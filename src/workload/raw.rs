@@ -192,7 +192,16 @@ pub struct RawStep {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
-    pub base_url: Spanned<String>,
+    /// `"http"` (the default) or `"postgres"`.
+    pub kind: Option<Spanned<String>>,
+    /// HTTP only (required there).
+    pub base_url: Option<Spanned<String>>,
+    /// PostgreSQL only: `postgres://user@host:port/database`, without a password.
+    pub url: Option<Spanned<String>>,
+    /// PostgreSQL only: the password, as `${VAR}` references resolved at run time.
+    pub password: Option<Spanned<String>>,
+    /// PostgreSQL only: `serializable`, `repeatable-read` or `read-committed`.
+    pub isolation: Option<Spanned<String>>,
     #[serde(default)]
     pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
     pub preflight: Option<Spanned<String>>,
@@ -219,6 +228,14 @@ pub struct RawModel {
     pub keys: Option<Spanned<i64>>,
     /// Register, cas-register and kv only: how long the checker may search one key.
     pub time_limit_per_key: Option<Spanned<String>>,
+    /// List-append and rw-register only: micro-ops per txn, at most.
+    pub max_txn_length: Option<Spanned<i64>>,
+    /// List-append and rw-register only: writes a key takes before a fresh key replaces it.
+    pub max_writes_per_key: Option<Spanned<i64>>,
+    /// List-append and rw-register only: the consistency models the system promises.
+    pub consistency_models: Option<Spanned<Vec<Spanned<String>>>>,
+    /// List-append and rw-register only: the cycle search's time limit per component.
+    pub time_limit_per_component: Option<Spanned<String>>,
     #[serde(default)]
     pub ops: BTreeMap<Spanned<String>, Spanned<RawOp>>,
 }

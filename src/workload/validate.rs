@@ -71,7 +71,11 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
     let raw_model = raw.model.into_inner();
     let model = check_kind(cx, &raw_model, model_span.clone())?;
     let values = check_values(cx, &raw_model, &model, model_span.clone())?;
-    let ops = check_ops(cx, &raw_model, &model, model_span.clone())?;
+    super::txn::check_pairing(cx, &model, &target, &raw_model, model_span.clone())?;
+    let ops = match target.postgres {
+        Some(_) => BTreeMap::new(),
+        None => check_ops(cx, &raw_model, &model, model_span.clone())?,
+    };
     super::register::check_register_ops(cx, &raw_model, &model, &values, &ops)?;
     let views = super::views::check_views(cx, &raw.views)?;
     let mix = check_mix(cx, &raw_model, &model, &model_span)?;
@@ -166,8 +170,21 @@ fn check_rate(cx: &Cx, rate: Option<&Spanned<f64>>) -> Result<Option<f64>, Workl
 }
 
 fn check_target(cx: &Cx, target: Spanned<RawTarget>) -> Result<Target, WorkloadError> {
+    let span = target.span();
     let target = target.into_inner();
-    let base_url = check_base_url(cx, &target.base_url, "target.base_url")?;
+    if let Some(postgres) = super::txn::postgres_target(cx, &target, span.clone())? {
+        return Ok(Target {
+            base_url: String::new(),
+            headers: Vec::new(),
+            preflight: String::new(),
+            postgres: Some(postgres),
+        });
+    }
+    let Some(base_url) = &target.base_url else {
+        let message = "missing base_url: expected an http:// or https:// URL".to_owned();
+        return Err(cx.span(Some(span), "target.base_url", message));
+    };
+    let base_url = check_base_url(cx, base_url, "target.base_url")?;
     let mut headers = Vec::new();
     for (name, value) in &target.headers {
         let field = format!("target.headers.{}", name.get_ref());
@@ -192,6 +209,7 @@ fn check_target(cx: &Cx, target: Spanned<RawTarget>) -> Result<Target, WorkloadE
         base_url,
         headers,
         preflight,
+        postgres: None,
     })
 }
 
@@ -266,17 +284,7 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             ),
         ));
     }
-    if let Model::Elle(_) = found {
-        return Err(cx.at(
-            kind,
-            "model.kind",
-            format!(
-                "{:?} can be checked on a recorded history (`splitbrain check --model {0}`) \
-                 but not yet run from a workload file",
-                found.name()
-            ),
-        ));
-    }
+    super::txn::refuse_txn_options(cx, model, &found)?;
     let flag = |f: &Option<Spanned<bool>>| f.as_ref().is_some_and(|f| *f.get_ref());
     let misplaced = |option: &Spanned<bool>, name: &str, owner: &str| {
         cx.at(
@@ -302,6 +310,7 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
     }
     if !matches!(found, Model::Linear { .. })
         && let Some((name, span)) = register_option(model)
+        && !(name == "keys" && matches!(found, Model::Elle(_)))
     {
         return Err(cx.span(
             Some(span),
@@ -328,6 +337,7 @@ fn check_kind(cx: &Cx, model: &RawModel, span: Range<usize>) -> Result<Model, Wo
             model: *linear,
             bounds: check_bounds(cx, model)?,
         }),
+        (Model::Elle(options), _, _) => super::txn::check_txn_model(cx, model, options.clone()),
         (Model::Bank { .. }, _, _) => Ok(Model::Bank {
             total: model.total.as_ref().map(|t| *t.get_ref()),
             negative_allowed: flag(&model.negative_allowed),
@@ -389,7 +399,8 @@ fn check_values(
         (Model::Set { .. } | Model::Queue { .. } | Model::Custom { .. }, None) => {
             Ok(ValueSpec::Unique)
         }
-        (Model::UniqueIds | Model::Elle(_), None) => Ok(ValueSpec::None),
+        (Model::Elle(options), None) => super::txn::check_txn_values(cx, raw, options),
+        (Model::UniqueIds, None) => Ok(ValueSpec::None),
         (Model::Bank { .. }, None) => check_transfers(cx, raw, span),
     }
 }
