@@ -146,6 +146,7 @@ pub fn infer(
                 edges.add(reader, w, RW);
             }
         }
+        dirty_update(txns, &orders, key, &order, found);
         versions[key as usize] = Some(order);
     }
     orders.versions = versions;
@@ -395,5 +396,35 @@ fn lost_updates(txns: &Txns, found: &mut Vec<Finding>) {
                 txns.key_name(key)
             ),
         ));
+    }
+}
+
+/// Elle's dirty update: in `key`'s version order a committed (or possibly committed) append
+/// follows one that a failed (aborted) transaction made, so it built on a state that never
+/// existed. One finding per aborted append, naming the first committed append after it.
+fn dirty_update(txns: &Txns, orders: &Orders, key: Key, order: &[Value], found: &mut Vec<Finding>) {
+    let outcome = |w: TxnId| txns.txns[w as usize].outcome;
+    let mut aborted: Option<(TxnId, &Value)> = None;
+    for value in order {
+        let Some(w) = orders.writer_of(key, value) else {
+            continue;
+        };
+        match (outcome(w), aborted) {
+            (Outcome::Fail, None) => aborted = Some((w, value)),
+            (Outcome::Fail, Some(_)) => {}
+            (_, Some((a, x))) => {
+                found.push(Finding::new(
+                    "dirty-update",
+                    vec![a, w],
+                    format!(
+                        "appended to key {}: {x} by a transaction that failed (aborted), then \
+                         {value} after it by one that committed, building on the aborted write",
+                        txns.key_name(key)
+                    ),
+                ));
+                aborted = None;
+            }
+            (_, None) => {}
+        }
     }
 }

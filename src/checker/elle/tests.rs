@@ -126,6 +126,33 @@ fn aborted_and_intermediate_reads_and_internal_inconsistency_need_no_cycle() {
 }
 
 #[test]
+fn a_committed_append_after_an_aborted_one_is_a_dirty_update() {
+    let history = edn(
+        "{:index 0 :type :invoke :process 0 :f :txn :value [[:append :x 1]]}
+         {:index 1 :type :fail :process 0 :f :txn :value [[:append :x 1]]}
+         {:index 2 :type :invoke :process 1 :f :txn :value [[:append :x 2]]}
+         {:index 3 :type :ok :process 1 :f :txn :value [[:append :x 2]]}
+         {:index 4 :type :invoke :process 2 :f :txn :value [[:r :x nil]]}
+         {:index 5 :type :ok :process 2 :f :txn :value [[:r :x [1 2]]]}",
+    );
+    let result = check_with(&history, &["read-committed"]);
+    assert_eq!(result.anomaly_types, ["G1a", "dirty-update"], "{result:#?}");
+    let dirty = result
+        .anomalies
+        .iter()
+        .find(|a| a.kind == "dirty-update")
+        .unwrap();
+    assert!(
+        dirty.explanation.contains("1 by a transaction that failed"),
+        "{}",
+        dirty.explanation
+    );
+    // Read uncommitted allows it; read committed forbids it.
+    let result = check_with(&history, &["read-uncommitted"]);
+    assert!(result.anomaly_types.is_empty(), "{result:#?}");
+}
+
+#[test]
 fn reads_that_disagree_on_order_and_duplicates_are_reported() {
     let history = edn(
         "{:index 0 :type :invoke :process 0 :f :txn :value [[:append :x 1]]}
