@@ -126,17 +126,26 @@ impl PgClient {
         let client = &conn.as_ref().expect("connected just above").client;
         let commit_sent = AtomicBool::new(false);
         let ran = tokio::time::timeout(TXN_TIMEOUT, self.txn(client, &inv.value, &commit_sent));
-        let completion = match ran.await {
+        // Whether the connection must go: a timed-out txn, or an answer-less COMMIT.
+        let (completion, broken) = match ran.await {
             Ok(Ok(value)) => return Completion::Ok(Some(value)),
-            Ok(Err(stopped)) => self.stopped(client, stopped).await,
-            Err(_) if commit_sent.load(Ordering::SeqCst) => {
-                Completion::Info(format!("no answer to COMMIT within {TXN_TIMEOUT:?}"))
+            Ok(Err(stopped)) => {
+                let completion = self.stopped(client, stopped).await;
+                let broken = matches!(completion, Completion::Info(_));
+                (completion, broken)
             }
-            Err(_) => Completion::Fail(format!("timed out after {TXN_TIMEOUT:?} before COMMIT")),
+            Err(_) if commit_sent.load(Ordering::SeqCst) => (
+                Completion::Info(format!("no answer to COMMIT within {TXN_TIMEOUT:?}")),
+                true,
+            ),
+            Err(_) => (
+                Completion::Fail(format!("timed out after {TXN_TIMEOUT:?} before COMMIT")),
+                true,
+            ),
         };
         // A broken or timed-out connection is dropped (aborted: the server rolls back what
         // did not commit) and reopened by the next txn.
-        if client.is_closed() || matches!(completion, Completion::Info(_)) || ran_out(&completion) {
+        if broken || client.is_closed() {
             *conn = None;
         }
         completion
@@ -225,10 +234,6 @@ impl PgClient {
             }
         }
     }
-}
-
-fn ran_out(completion: &Completion) -> bool {
-    matches!(completion, Completion::Fail(why) if why.starts_with("timed out"))
 }
 
 /// `SQLSTATE 40001: could not serialize access ...`, or the client's own words.

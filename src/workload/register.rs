@@ -20,7 +20,8 @@ use crate::checker::linear::Bounds;
 
 /// Values 0..=4 unless `values` says otherwise: five values, so reads and cases collide.
 const DEFAULT_VALUES: (i64, i64) = (0, 4);
-const MAX_KEYS: i64 = 100_000;
+/// The most keys a keyed workload (register, kv, list-append, rw-register) may name.
+pub(super) const MAX_KEYS: i64 = 100_000;
 
 /// The first register-only option given, with its span (for "applies only to" errors).
 pub(super) fn register_option(model: &RawModel) -> Option<(&'static str, Range<usize>)> {

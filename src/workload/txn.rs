@@ -13,12 +13,11 @@ use super::env::parse_env_refs;
 use super::error::WorkloadError;
 use super::plan::{Isolation, PostgresTarget, ValueSpec};
 use super::raw::{RawModel, RawTarget};
+use super::register::MAX_KEYS;
 use super::validate::quoted_list;
 use crate::checker::Model;
 use crate::checker::elle::{self, options::parse_models};
 use crate::generator::TxnSpec;
-
-const MAX_KEYS: i64 = 100_000;
 
 /// The first list-append/rw-register-only option given, with its span.
 pub(super) fn txn_option(model: &RawModel) -> Option<(&'static str, Range<usize>)> {
