@@ -265,7 +265,7 @@ impl HttpClient {
             return Completion::Ok(None);
         }
         match response.bytes().await {
-            Ok(body) => extract(&op.extract, &body),
+            Ok(body) => extract(&op.extract, &body, &inv.value),
             Err(e) if e.is_timeout() => Completion::Info(format!(
                 "timeout after {} while reading the response body of {}",
                 humantime::format_duration(op.timeout),
@@ -494,9 +494,9 @@ fn classify_send_error(e: &reqwest::Error, timeout: Duration) -> Completion {
     }
 }
 
-/// Reads an `ok` response's value. The op happened either way; a body that does not give
-/// the value makes the result unknown to us, so `info`.
-fn extract(how: &Extract, body: &[u8]) -> Completion {
+/// Reads an `ok` response's value (`sent`: the invoked one). The op happened either way; a
+/// body that does not give the value makes the result unknown to us, so `info`.
+fn extract(how: &Extract, body: &[u8], sent: &Value) -> Completion {
     let json: serde_json::Value = match serde_json::from_slice(body) {
         Ok(json) => json,
         Err(e) => {
@@ -516,6 +516,7 @@ fn extract(how: &Extract, body: &[u8]) -> Completion {
         },
         Extract::Register(pointer) => register_value(&json, pointer),
         Extract::Kv(pointer) => super::kv::get_value(&json, pointer),
+        Extract::Txn { pointer, shape } => super::txn::completed(&json, pointer, sent, *shape),
         Extract::Records { records, element } => {
             extract_records(&json, records, element.as_deref())
         }
@@ -609,9 +610,10 @@ fn extract_records(json: &serde_json::Value, records: &str, element: Option<&str
 fn pointer_name(how: &Extract) -> String {
     match how {
         Extract::None => "(none)".to_owned(),
-        Extract::Value(pointer) | Extract::Register(pointer) | Extract::Kv(pointer) => {
-            format!("JSON pointer {pointer:?}")
-        }
+        Extract::Value(pointer)
+        | Extract::Register(pointer)
+        | Extract::Kv(pointer)
+        | Extract::Txn { pointer, .. } => format!("JSON pointer {pointer:?}"),
         Extract::Records {
             records,
             element: None,

@@ -4,6 +4,7 @@
 mod http;
 mod kv;
 mod postgres;
+mod txn;
 
 use std::sync::Arc;
 

@@ -220,6 +220,12 @@ pub enum Extract {
         account: String,
         balance: String,
     },
+    /// A txn (list-append, rw-register): the completed micro-ops at a JSON pointer, the ones
+    /// sent in the same order, each read filled in (`["r", 1, [3, 4]]`).
+    Txn {
+        pointer: String,
+        shape: crate::checker::elle::txn::Shape,
+    },
 }
 
 /// What happens after the main phase.

@@ -1,7 +1,9 @@
 //! A transactional workload's parts of the file (list-append, rw-register: Elle's): `[model]`'s
 //! `keys`, `max_txn_length`, `max_writes_per_key`, `consistency_models` and
-//! `time_limit_per_component`; and `[target] kind = "postgres"` (url, password, isolation),
-//! the one target these run against so far.
+//! `time_limit_per_component`; and where the txns go: `[target] kind = "postgres"` (url,
+//! password, isolation), which runs them as SQL, or an HTTP service that takes a txn's micro-ops
+//! in one request (`[model.ops.txn]`, its body carrying `{{value}}`, its `value` pointer giving
+//! the completed micro-ops back).
 
 use std::ops::Range;
 use std::str::FromStr;
@@ -11,13 +13,19 @@ use toml::Spanned;
 use super::cx::Cx;
 use super::env::parse_env_refs;
 use super::error::WorkloadError;
-use super::plan::{Isolation, PostgresTarget, ValueSpec};
+use super::plan::{HttpOp, Isolation, PostgresTarget, ValueSpec};
 use super::raw::{RawModel, RawTarget};
 use super::register::MAX_KEYS;
+use super::template::Placeholder;
 use super::validate::quoted_list;
 use crate::checker::Model;
 use crate::checker::elle::{self, options::parse_models};
 use crate::generator::TxnSpec;
+
+/// A txn op without `value = "/pointer"`.
+pub(super) const MISSING_OPS: &str = "missing value = \"/pointer\": the JSON pointer to the \
+     completed micro-ops in the response, each read filled in; like value = \"/ops\" for \
+     {\"ops\": [[\"append\", 1, 3], [\"r\", 2, [1, 2]]]}";
 
 /// The first list-append/rw-register-only option given, with its span.
 pub(super) fn txn_option(model: &RawModel) -> Option<(&'static str, Range<usize>)> {
@@ -220,7 +228,8 @@ pub(super) fn refuse_txn_options(
     }
 }
 
-/// A transactional model runs against PostgreSQL, and PostgreSQL runs only those.
+/// A transactional model runs against PostgreSQL (as SQL, so without op sections) or over
+/// HTTP (its `[model.ops.txn]`, checked with the other ops); PostgreSQL runs only those.
 pub(super) fn check_pairing(
     cx: &Cx,
     model: &Model,
@@ -237,15 +246,6 @@ pub(super) fn check_pairing(
             )),
             None => Ok(()),
         },
-        (Model::Elle(_), None) => Err(cx.span(
-            Some(model_span),
-            "target.kind",
-            format!(
-                "kind = {:?} runs only against [target] kind = \"postgres\" so far; \
-                 `splitbrain check --model {0}` checks a history recorded elsewhere",
-                model.name()
-            ),
-        )),
         (_, Some(_)) => Err(cx.span(
             Some(model_span),
             "model.kind",
@@ -256,6 +256,34 @@ pub(super) fn check_pairing(
         )),
         (_, None) => Ok(()),
     }
+}
+
+/// An HTTP txn's request must carry its micro-ops: `{{value}}` in the body (a path would
+/// have to hold a whole txn).
+pub(super) fn check_txn_request(
+    cx: &Cx,
+    raw: &RawModel,
+    ops: &std::collections::BTreeMap<String, HttpOp>,
+) -> Result<(), WorkloadError> {
+    let Some(op) = ops.get("txn") else {
+        return Ok(());
+    };
+    let carries = (op.body.iter()).any(|b| b.placeholders().any(|p| p == Placeholder::Value));
+    if carries {
+        return Ok(());
+    }
+    let section = raw.ops.iter().find(|(name, _)| name.get_ref() == "txn");
+    let span = section.map(|(_, op)| match &op.get_ref().body {
+        Some(body) => body.span(),
+        None => op.span(),
+    });
+    Err(cx.span(
+        span,
+        "model.ops.txn.body",
+        "a txn's request must carry its micro-ops: put {{value}} in the body, like \
+         body = '{\"ops\": {{value}}}' (it fills in as [[\"append\", 1, 3], [\"r\", 2, null]])"
+            .to_owned(),
+    ))
 }
 
 #[cfg(test)]
@@ -322,19 +350,47 @@ mod tests {
     }
 
     #[test]
-    fn txn_options_belong_to_txn_models_and_txn_models_to_postgres_for_now() {
+    fn txn_options_belong_to_txn_models() {
         let (field, message) = error("kind = \"list-append\"", "kind = \"set\"");
         assert!(field.starts_with("model."), "{field}: {message}");
-        let http = WORKLOAD.replacen(
-            "kind = \"postgres\"\nurl = \"postgres://splitbrain@127.0.0.1:5432/splitbrain\"\n\
-             password = \"${PGPASSWORD}\"\nisolation = \"repeatable-read\"",
-            "base_url = \"http://127.0.0.1:1\"",
-            1,
-        );
-        assert_ne!(http, WORKLOAD);
-        match plan(&http) {
-            Err(WorkloadError::Invalid { field, .. }) => assert_eq!(field, "target.kind"),
+    }
+
+    /// The shipped HTTP list-append workload with `from` replaced by `to`: its error's field
+    /// and message.
+    fn http_error(from: &str, to: &str) -> (String, String) {
+        const HTTP: &str = include_str!("../../workloads/toyset-list-append.toml");
+        assert!(HTTP.contains(from), "{from}");
+        match plan(&HTTP.replacen(from, to, 1)) {
+            Err(WorkloadError::Invalid { field, message, .. }) => (field, message),
             other => panic!("expected an invalid workload, found {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_http_txn_reads_its_completed_micro_ops_at_the_value_pointer() {
+        const HTTP: &str = include_str!("../../workloads/toyset-list-append.toml");
+        let plan = plan(HTTP).expect("valid");
+        let op = &plan.ops["txn"];
+        assert_eq!(
+            op.extract,
+            crate::workload::Extract::Txn {
+                pointer: "/ops".into(),
+                shape: crate::checker::elle::txn::Shape::ListAppend
+            }
+        );
+        assert!(plan.target.postgres.is_none());
+    }
+
+    #[test]
+    fn an_http_txn_without_its_section_micro_ops_or_pointer_is_refused() {
+        let start = "[model.ops.txn]";
+        let (field, message) = http_error(start, "[model.ops.read]");
+        assert_eq!(field, "model.ops.read", "{message}");
+        let (field, message) = http_error("body = '{\"ops\": {{value}}}'", "body = '{}'");
+        assert_eq!(field, "model.ops.txn.body");
+        assert!(message.contains("{{value}}"), "{message}");
+        let (field, message) = http_error("value = \"/ops\"", "");
+        assert_eq!(field, "model.ops.txn");
+        assert!(message.contains("completed micro-ops"), "{message}");
     }
 }

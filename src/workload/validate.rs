@@ -77,6 +77,7 @@ fn build(cx: &Cx, raw: RawWorkload, source: Source) -> Result<Plan, WorkloadErro
         None => check_ops(cx, &raw_model, &model, model_span.clone())?,
     };
     super::register::check_register_ops(cx, &raw_model, &model, &values, &ops)?;
+    super::txn::check_txn_request(cx, &raw_model, &ops)?;
     let views = super::views::check_views(cx, &raw.views)?;
     let mix = check_mix(cx, &raw_model, &model, &model_span)?;
     super::kv::check_mix(cx, &raw_model, &model, &mix)?;
@@ -576,6 +577,8 @@ enum ExtractKind {
     Register,
     /// A kv get: one string, or the empty string when the key is missing.
     Kv,
+    /// A txn: the micro-ops sent, each read filled in.
+    Txn(crate::checker::elle::txn::Shape),
 }
 
 fn needs(model: &Model, op: &str) -> Needs {
@@ -588,6 +591,7 @@ fn needs(model: &Model, op: &str) -> Needs {
         (Model::Linear { .. }, "read") => (ExtractKind::Register, false),
         (Model::Linear { .. }, "get") => (ExtractKind::Kv, false),
         (Model::Linear { .. }, "cas") => (ExtractKind::Nothing, false),
+        (Model::Elle(options), _) => (ExtractKind::Txn(options.shape), true),
         _ => (ExtractKind::Nothing, true),
     };
     let transfer = matches!((model, op), (Model::Bank { .. }, "transfer"));
@@ -879,6 +883,15 @@ fn check_extract(
             (_, Some(s), _) => forbid("element", s, WRITE_EXTRACTS),
             (_, _, Some(s)) => forbid("value", s, WRITE_EXTRACTS),
             (None, None, None) => Ok(Extract::None),
+        },
+        ExtractKind::Txn(shape) => match (&raw.records, &raw.element, &raw.value) {
+            (Some(s), _, _) => forbid("records", s, VALUE_NOT_RECORDS),
+            (_, Some(s), _) => forbid("element", s, VALUE_NOT_RECORDS),
+            (None, None, Some(v)) => Ok(Extract::Txn {
+                pointer: v.get_ref().clone(),
+                shape,
+            }),
+            (None, None, None) => Err(cx.at(op, field, super::txn::MISSING_OPS.to_owned())),
         },
         ExtractKind::Value | ExtractKind::Register | ExtractKind::Kv => {
             match (&raw.records, &raw.element, &raw.value) {

@@ -1,5 +1,6 @@
-//! toyset: a tiny in-memory HTTP service holding a set, a counter, a queue, an id generator
-//! and a key-value store of strings (`kv.rs`), with switches that turn on classic bugs. splitbrain's end-to-end tests run it
+//! toyset: a tiny in-memory HTTP service holding a set, a counter, a queue, an id generator,
+//! a key-value store of strings (`kv.rs`) and transactions of micro-ops (`txn.rs`), with
+//! switches that turn on classic bugs. splitbrain's end-to-end tests run it
 //! in-process; the README's first demo runs its binary. It is a test target, not an example of
 //! how to build a service: all state lives in one process and is lost when it stops.
 
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 mod kv;
+mod txn;
 
 /// Which bugs are on. Each counter-based switch fires on every Nth write of its kind (0 = off).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,10 +36,14 @@ pub struct Bugs {
     /// Answer every Nth kv get from a snapshot taken at the stale get before it. Expect
     /// `nonlinearizable` (kv).
     pub stale_kv_every: u64,
+    /// Run every Nth txn micro-op by micro-op, letting others in between. Expect G-single,
+    /// G2-item and G1c (list-append, rw-register).
+    pub unisolated_txn_every: u64,
 }
 
 impl Bugs {
-    /// Parses `lose-every=100,duplicate-every=50,slow-every=10,slow-ms=3000,stale-kv-every=10`.
+    /// Parses `lose-every=100,duplicate-every=50,slow-every=10,slow-ms=3000,stale-kv-every=10,
+    /// unisolated-txn-every=1`.
     pub fn parse(spec: &str) -> Result<Bugs, String> {
         let mut bugs = Bugs::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -53,10 +59,11 @@ impl Bugs {
                 "slow-every" => bugs.slow_every = n,
                 "slow-ms" => bugs.slow_ms = n,
                 "stale-kv-every" => bugs.stale_kv_every = n,
+                "unisolated-txn-every" => bugs.unisolated_txn_every = n,
                 _ => {
                     return Err(format!(
                         "unknown bug switch {name:?}: expected lose-every, duplicate-every, \
-                         slow-every, slow-ms or stale-kv-every"
+                         slow-every, slow-ms, stale-kv-every or unisolated-txn-every"
                     ));
                 }
             }
@@ -106,6 +113,7 @@ type S = State<Arc<Shop>>;
 /// The service's routes (see the README in this folder).
 pub fn app(bugs: Bugs) -> Router {
     let kv = kv::routes(bugs.stale_kv_every);
+    let txn = txn::routes(bugs.unisolated_txn_every);
     let shop = Arc::new(Shop {
         bugs,
         data: Mutex::new(Data::default()),
@@ -121,6 +129,7 @@ pub fn app(bugs: Bugs) -> Router {
         .route("/v1/ids", post(generate))
         .with_state(shop)
         .merge(kv)
+        .merge(txn)
 }
 
 /// Serves the app on a bound listener until the process ends.
@@ -227,16 +236,19 @@ mod tests {
 
     #[test]
     fn parses_bug_switches_and_rejects_unknown_ones() {
-        let bugs =
-            Bugs::parse("lose-every=100, slow-every=7,slow-ms=3000,stale-kv-every=9").unwrap();
+        let bugs = Bugs::parse(
+            "lose-every=100, slow-every=7,slow-ms=3000,stale-kv-every=9,unisolated-txn-every=2",
+        )
+        .unwrap();
         assert_eq!(
             (
                 bugs.lose_every,
                 bugs.slow_every,
                 bugs.slow_ms,
-                bugs.stale_kv_every
+                bugs.stale_kv_every,
+                bugs.unisolated_txn_every
             ),
-            (100, 7, 3000, 9)
+            (100, 7, 3000, 9, 2)
         );
         assert!(
             Bugs::parse("loose-every=3")

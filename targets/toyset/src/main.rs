@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
             ("--bugs", Some(v)) => bugs = v,
             _ => {
                 eprintln!(
-                    "usage: toyset [--listen ADDR] [--bugs lose-every=N,duplicate-every=N,slow-every=N,slow-ms=MS,stale-kv-every=N]"
+                    "usage: toyset [--listen ADDR] [--bugs lose-every=N,duplicate-every=N,slow-every=N,slow-ms=MS,stale-kv-every=N,unisolated-txn-every=N]"
                 );
                 return ExitCode::from(2);
             }
