@@ -4,7 +4,7 @@
 //! 40001; a deadlock, 40P01; a lost connection) is `fail`, the txn rolled back; an error
 //! PostgreSQL reports for the COMMIT itself is `fail` too (it aborted); a connection lost or a
 //! timeout once COMMIT was sent is `info` (it may have committed). A lost connection is
-//! reopened by the worker's next txn.
+//! reopened by the worker's next txn. Each connection prepares its read and write once.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use super::{ClientError, Completion, Invocation};
 use crate::checker::elle::txn::Shape;
@@ -26,6 +26,14 @@ const TXN_TIMEOUT: Duration = Duration::from_secs(5);
 struct Conn {
     client: Client,
     driver: JoinHandle<()>,
+}
+
+/// A worker's connection with its micro-ops' statements, prepared once: each micro-op is
+/// then one round trip, not a parse and an execute.
+struct Session {
+    conn: Conn,
+    read: Statement,
+    write: Statement,
 }
 
 impl Drop for Conn {
@@ -43,7 +51,7 @@ pub struct PgClient {
     shape: Shape,
     table: String,
     /// One slot per worker (process id modulo the concurrency).
-    conns: Vec<Mutex<Option<Conn>>>,
+    conns: Vec<Mutex<Option<Session>>>,
 }
 
 /// How far a txn got when it stopped.
@@ -113,19 +121,43 @@ impl PgClient {
         Ok(Conn { client, driver })
     }
 
+    /// A worker's session: a connection with the read and write statements prepared (the
+    /// table exists by then: preflight made it).
+    async fn open(&self) -> Result<Session, tokio_postgres::Error> {
+        let conn = self.connect().await?;
+        let t = &self.table;
+        let write = match self.shape {
+            Shape::ListAppend => format!(
+                "INSERT INTO {t} AS t (k, v) VALUES ($1, $2) \
+                 ON CONFLICT (k) DO UPDATE SET v = t.v || ',' || excluded.v"
+            ),
+            Shape::RwRegister => format!(
+                "INSERT INTO {t} (k, v) VALUES ($1, $2) \
+                 ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+            ),
+        };
+        let read = conn
+            .client
+            .prepare(&format!("SELECT v FROM {t} WHERE k = $1"))
+            .await?;
+        let write = conn.client.prepare(&write).await?;
+        Ok(Session { conn, read, write })
+    }
+
     /// Runs one txn on the worker's connection, opening it first when needed.
     pub async fn invoke(&self, inv: &Invocation) -> Completion {
         let slot = &self.conns[inv.process as usize % self.conns.len()];
-        let mut conn = slot.lock().await;
-        if conn.is_none() {
-            match self.connect().await {
-                Ok(c) => *conn = Some(c),
+        let mut session = slot.lock().await;
+        if session.is_none() {
+            match self.open().await {
+                Ok(s) => *session = Some(s),
                 Err(e) => return Completion::Fail(format!("failed to connect: {e}")),
             }
         }
-        let client = &conn.as_ref().expect("connected just above").client;
+        let open = session.as_ref().expect("connected just above");
         let commit_sent = AtomicBool::new(false);
-        let ran = tokio::time::timeout(TXN_TIMEOUT, self.txn(client, &inv.value, &commit_sent));
+        let ran = tokio::time::timeout(TXN_TIMEOUT, self.txn(open, &inv.value, &commit_sent));
+        let client = &open.conn.client;
         // Whether the connection must go: a timed-out txn, or an answer-less COMMIT.
         let (completion, broken) = match ran.await {
             Ok(Ok(value)) => return Completion::Ok(Some(value)),
@@ -146,7 +178,7 @@ impl PgClient {
         // A broken or timed-out connection is dropped (aborted: the server rolls back what
         // did not commit) and reopened by the next txn.
         if broken || client.is_closed() {
-            *conn = None;
+            *session = None;
         }
         completion
     }
@@ -168,7 +200,7 @@ impl PgClient {
     /// BEGIN, the micro-ops, COMMIT; the txn's value with its reads filled in.
     async fn txn(
         &self,
-        client: &Client,
+        session: &Session,
         txn: &Value,
         commit_sent: &AtomicBool,
     ) -> Result<Value, Stopped> {
@@ -176,11 +208,12 @@ impl PgClient {
             commit_sent: false,
             error,
         };
+        let client = &session.conn.client;
         let begin = format!("BEGIN ISOLATION LEVEL {}", self.isolation.sql());
         client.batch_execute(&begin).await.map_err(before)?;
         let mut done = Vec::new();
         for micro in txn.as_list().unwrap_or_default() {
-            done.push(self.micro(client, micro).await.map_err(before)?);
+            done.push(self.micro(session, micro).await.map_err(before)?);
         }
         commit_sent.store(true, Ordering::SeqCst);
         client
@@ -194,42 +227,35 @@ impl PgClient {
     }
 
     /// One micro-op `[f, k, v]`; a read comes back with what it read.
-    async fn micro(&self, client: &Client, micro: &Value) -> Result<Value, tokio_postgres::Error> {
+    async fn micro(
+        &self,
+        session: &Session,
+        micro: &Value,
+    ) -> Result<Value, tokio_postgres::Error> {
         let parts = micro.as_list().unwrap_or_default();
         let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
         let (f, key) = (part(0), part(1).as_int().unwrap_or_default());
-        let t = &self.table;
-        let written = part(2);
+        let (client, written) = (&session.conn.client, part(2));
         match (f.as_str(), self.shape) {
             (Some("r"), Shape::ListAppend) => {
-                let sql = format!("SELECT v FROM {t} WHERE k = $1");
-                let row = client.query_opt(&sql, &[&key]).await?;
+                let row = client.query_opt(&session.read, &[&key]).await?;
                 let list = row.map_or_else(String::new, |r| r.get::<_, String>(0));
                 let read = list.split(',').filter_map(|n| n.parse::<i64>().ok());
                 Ok(Value::list([f, part(1), Value::list(read.map(Value::Int))]))
             }
             (Some("r"), Shape::RwRegister) => {
-                let sql = format!("SELECT v FROM {t} WHERE k = $1");
-                let row = client.query_opt(&sql, &[&key]).await?;
+                let row = client.query_opt(&session.read, &[&key]).await?;
                 let read = row.map_or(Value::Nil, |r| Value::Int(r.get::<_, i64>(0)));
                 Ok(Value::list([f, part(1), read]))
             }
             (_, Shape::ListAppend) => {
-                let sql = format!(
-                    "INSERT INTO {t} AS t (k, v) VALUES ($1, $2) \
-                     ON CONFLICT (k) DO UPDATE SET v = t.v || ',' || excluded.v"
-                );
                 let v = written.as_int().unwrap_or_default().to_string();
-                client.execute(&sql, &[&key, &v]).await?;
+                client.execute(&session.write, &[&key, &v]).await?;
                 Ok(micro.clone())
             }
             (_, Shape::RwRegister) => {
-                let sql = format!(
-                    "INSERT INTO {t} (k, v) VALUES ($1, $2) \
-                     ON CONFLICT (k) DO UPDATE SET v = excluded.v"
-                );
                 let v = written.as_int().unwrap_or_default();
-                client.execute(&sql, &[&key, &v]).await?;
+                client.execute(&session.write, &[&key, &v]).await?;
                 Ok(micro.clone())
             }
         }
