@@ -30,12 +30,17 @@ pub struct ModelArgs {
     #[command(flatten)]
     pub linear: LinearArgs,
     /// For list-append and rw-register: the consistency models the system promises, comma
-    /// separated (read-uncommitted, read-committed, repeatable-read, snapshot-isolation,
-    /// serializable, strong-session-snapshot-isolation, strong-session-serializable,
-    /// strong-snapshot-isolation, strict-serializable; default strict-serializable). The
-    /// history is invalid when it shows an anomaly one of them forbids; the results also
-    /// name every model it rules out. With these models --time-limit bounds the cycle
-    /// search of one strongly connected component (default 10s).
+    /// separated, as Elle names them (read-uncommitted, read-committed, cursor-stability,
+    /// monotonic-atomic-view, read-atomic, consistent-view, forward-consistent-view,
+    /// repeatable-read, update-serializable, snapshot-isolation, serializable,
+    /// strong-session-read-uncommitted, strong-session-read-committed,
+    /// strong-read-uncommitted, strong-read-committed, strong-session-snapshot-isolation,
+    /// strong-session-serializable, strong-snapshot-isolation, strict-serializable; or
+    /// Adya's PL-1 ... PL-SS, conflict-serializable, strong-serializable; default
+    /// strict-serializable). The history is invalid when it shows an anomaly one of them
+    /// forbids; the results also name every model it rules out. With these models
+    /// --time-limit bounds the cycle search of one strongly connected component (default
+    /// 10s).
     #[arg(long, value_name = "MODELS", value_parser = models_arg)]
     pub consistency_models: Option<Models>,
 }

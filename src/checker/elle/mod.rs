@@ -4,8 +4,9 @@
 //! add process and real-time order where the consistency model cares, and look for cycles.
 //! Each cycle is an anomaly with Adya's name (G0, G1c, G-single, G-nonadjacent, G2-item and
 //! their -process / -realtime variants); some anomalies need no cycle (G1a, G1b, internal,
-//! duplicate-elements, incompatible-order, lost-update). The result names the anomalies the
-//! requested consistency model forbids, and every model the history rules out.
+//! duplicate-elements, incompatible-order, lost-update, dirty-update, cyclic-versions). The
+//! result names the anomalies the requested consistency models forbid (Elle's table, in
+//! `consistency.rs`), and every model the history rules out.
 //!
 //! `txn.rs` reads transactions, `append.rs` infers list-append histories, `graph.rs` holds the
 //! edges, `register.rs` infers rw-register histories, `cycles.rs` finds and names the cycles, `consistency.rs` knows the models.
@@ -126,7 +127,15 @@ pub fn check(history: &History, options: &Options) -> Result<CheckerResult, Hist
     for (kind, n) in edge_counts {
         result_counts.insert(format!("{}-edges", kind_name(kind)), n);
     }
-    let forbidden = |kind: &str| options.models.iter().any(|m| consistency::forbids(m, kind));
+    // One verdict per kind, not per finding: a long history can have many of one kind.
+    let mut forbidden_kinds: BTreeMap<&str, bool> = BTreeMap::new();
+    for finding in &found {
+        let kind = finding.kind.as_str();
+        forbidden_kinds
+            .entry(kind)
+            .or_insert_with(|| options.models.iter().any(|m| consistency::forbids(m, kind)));
+    }
+    let forbidden = |kind: &str| forbidden_kinds[kind];
     let mut anomalies: Vec<Anomaly> = Vec::new();
     let mut allowed: BTreeMap<String, u64> = BTreeMap::new();
     let mut types: Vec<String> = Vec::new();

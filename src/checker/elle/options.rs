@@ -6,7 +6,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::Options;
-use super::consistency::{MODELS, is_model};
+use super::consistency::{ALIASES, MODELS, is_model};
 use crate::checker::linear::{OptionsError, TimeLimit};
 
 /// The options given, each `None` when not given (the model's own then holds).
@@ -18,6 +18,17 @@ pub struct ElleOptions {
     pub time_limit: Option<TimeLimit>,
 }
 
+/// The models a person may name, for an error message.
+fn known_models() -> String {
+    let names: Vec<&str> = MODELS.iter().map(|&(m, _)| m).collect();
+    let aliases: Vec<&str> = ALIASES.iter().map(|&(a, _)| a).collect();
+    format!(
+        "{} (or Elle's other names for them: {})",
+        names.join(", "),
+        aliases.join(", ")
+    )
+}
+
 /// `read-committed,snapshot-isolation`: consistency model names, each one Elle knows.
 pub fn parse_models(s: &str) -> Result<Vec<String>, String> {
     let names: Vec<String> = s
@@ -27,12 +38,12 @@ pub fn parse_models(s: &str) -> Result<Vec<String>, String> {
         .map(str::to_owned)
         .collect();
     if names.is_empty() {
-        return Err(format!("expected one or more of {}", MODELS.join(", ")));
+        return Err(format!("expected one or more of {}", known_models()));
     }
     match names.iter().find(|n| !is_model(n)) {
         Some(unknown) => Err(format!(
             "unknown consistency model {unknown:?}: expected one or more of {}",
-            MODELS.join(", ")
+            known_models()
         )),
         None => Ok(names),
     }
@@ -98,7 +109,7 @@ impl ElleOptions {
                     .map(|n| n.as_str().filter(|n| is_model(n)).map(str::to_owned))
                     .collect::<Option<Vec<String>>>()
             });
-            let expected = format!("a list of {}", MODELS.join(", "));
+            let expected = format!("a list of {}", known_models());
             options.models = Some(
                 names
                     .flatten()
