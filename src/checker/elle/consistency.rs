@@ -29,9 +29,7 @@ pub const IMPLIED_ANOMALIES: &[(&str, &[&str])] = &[
     ("G1c-realtime", &["G1-realtime"]),
     ("G1", &["G1-process"]),
     ("G1-process", &["G1-realtime"]),
-    // Over item rw edges only. splitbrain's cycles use item edges alone but are named as Elle
-    // names them (`G-single`, not `G-single-item`), so the repeatable-read models, which
-    // proscribe G2-item, allow a G-single: Elle's choice, kept.
+    // Over item rw edges only.
     (
         "G-single-item",
         &["G-single", "G-single-item-process", "G-nonadjacent-item"],
@@ -48,12 +46,27 @@ pub const IMPLIED_ANOMALIES: &[(&str, &[&str])] = &[
         "G-single-item-realtime",
         &["G-single-realtime", "G-nonadjacent-item-realtime"],
     ),
-    ("G-single", &["G-nonadjacent", "G-single-process"]),
+    // Not Elle's: list-append and rw-register reads have no predicates, so every rw edge
+    // splitbrain infers is an item anti-dependency, and each G-single or G-nonadjacent it
+    // reports is Adya's -item form, a G2-item cycle, which repeatable read proscribes (Adya's
+    // PL-2.99). Elle names these cycles G-single too but leaves the G2-item edge out (its
+    // source calls that a known gap), so its repeatable read allows them.
+    (
+        "G-single",
+        &["G-nonadjacent", "G-single-process", "G2-item"],
+    ),
     (
         "G-single-process",
-        &["G-nonadjacent-process", "G-single-realtime"],
+        &[
+            "G-nonadjacent-process",
+            "G-single-realtime",
+            "G2-item-process",
+        ],
     ),
-    ("G-single-realtime", &["G-nonadjacent-realtime"]),
+    (
+        "G-single-realtime",
+        &["G-nonadjacent-realtime", "G2-item-realtime"],
+    ),
     (
         "G-nonadjacent-item",
         &["G-nonadjacent", "G2-item", "G-nonadjacent-item-process"],
@@ -70,12 +83,15 @@ pub const IMPLIED_ANOMALIES: &[(&str, &[&str])] = &[
         "G-nonadjacent-item-realtime",
         &["G2-item-realtime", "G-nonadjacent-realtime"],
     ),
-    ("G-nonadjacent", &["G2", "G-nonadjacent-process"]),
+    ("G-nonadjacent", &["G2", "G-nonadjacent-process", "G2-item"]),
     (
         "G-nonadjacent-process",
-        &["G2-process", "G-nonadjacent-realtime"],
+        &["G2-process", "G-nonadjacent-realtime", "G2-item-process"],
     ),
-    ("G-nonadjacent-realtime", &["G2-realtime"]),
+    (
+        "G-nonadjacent-realtime",
+        &["G2-realtime", "G2-item-realtime"],
+    ),
     ("G2-item", &["G2", "G2-item-process"]),
     ("G2-item-process", &["G2-process", "G2-item-realtime"]),
     ("G2-item-realtime", &["G2-realtime"]),
@@ -369,8 +385,11 @@ mod tests {
     }
 
     #[test]
-    fn g_single_rules_out_consistent_view_but_not_repeatable_read() {
-        assert!(!forbids("repeatable-read", "G-single"));
+    fn g_single_on_items_rules_out_consistent_view_and_repeatable_read() {
+        // Elle's repeatable read allows a G-single; over item edges it is G2-item (Adya).
+        assert!(forbids("repeatable-read", "G-single"));
+        assert!(forbids("repeatable-read", "G-nonadjacent"));
+        assert!(!forbids("cursor-stability", "G-single"));
         assert!(forbids("snapshot-isolation", "G-single"));
         let also_not = [
             "forward-consistent-view",
@@ -384,10 +403,17 @@ mod tests {
         ];
         assert_eq!(
             boundary(&["G-single"]),
-            (vec!["consistent-view"], also_not.to_vec())
+            (
+                vec!["consistent-view", "repeatable-read"],
+                also_not.to_vec()
+            )
         );
-        // Snapshot isolation forbids G-nonadjacent too, and only serializability G2-item.
-        assert_eq!(boundary(&["G-nonadjacent"]).0, ["snapshot-isolation"]);
+        // Snapshot isolation forbids G-nonadjacent too; G2-item it allows.
+        assert_eq!(
+            boundary(&["G-nonadjacent"]).0,
+            ["repeatable-read", "snapshot-isolation"]
+        );
+        assert!(!forbids("snapshot-isolation", "G2-item"));
     }
 
     #[test]
