@@ -4,9 +4,12 @@
 //! keys are integers or their decimal strings; one read with one balance raised is exactly one
 //! `wrong-total`, witnessed by that read.
 
+mod common;
+
+use common::simulated::{self, SimOp};
 use proptest::prelude::*;
 use splitbrain::checker::{self, CheckerResult, Model, Verdict};
-use splitbrain::history::{Event, EventKind, History, Process, Value};
+use splitbrain::history::{EventKind, History, Value};
 
 /// What one planned op is.
 #[derive(Clone, Debug)]
@@ -154,30 +157,16 @@ fn simulate(mut balances: Vec<i64>, plans: &[Plan], jitter: &[(u64, u64)]) -> Ve
     done
 }
 
-/// Orders the ops' events by time (each op its own process) and numbers them.
+/// The ops' history, each op its own process.
 fn history(done: &[Done]) -> History {
-    let mut events: Vec<(u64, usize, EventKind, Value)> = Vec::new();
-    for (i, op) in done.iter().enumerate() {
-        events.push((op.invoke, i, EventKind::Invoke, op.arg.clone()));
-        if let Some((time, kind, value)) = &op.complete {
-            events.push((*time, i, *kind, value.clone()));
-        }
-    }
-    events.sort_by_key(|(time, i, kind, _)| (*time, *i, *kind != EventKind::Invoke));
-    let events = events
-        .into_iter()
-        .enumerate()
-        .map(|(index, (time, i, kind, value))| Event {
-            index: index as u64,
-            time,
-            process: Process::Client(i as u64),
-            kind,
-            f: done[i].f.into(),
-            value,
-            node: None,
-            error: None,
-        });
-    History::from_events(None, events).expect("simulated history is well-formed")
+    let ops = done.iter().enumerate().map(|(i, op)| SimOp {
+        process: i as u64,
+        f: op.f,
+        invoke: op.invoke,
+        value: op.arg.clone(),
+        complete: op.complete.clone(),
+    });
+    simulated::history(ops.collect())
 }
 
 fn check(history: &History, total: Option<i64>) -> CheckerResult {

@@ -14,13 +14,16 @@
 //! Whatever the database, it is a list store, so no history may show the anomalies no
 //! database allows (duplicate-elements, incompatible-order).
 
+mod common;
+
+use common::simulated::{self, SimOp};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use splitbrain::checker::elle::txn::Shape;
 use splitbrain::checker::elle::{Options, check};
 use splitbrain::checker::{CheckerResult, Verdict};
-use splitbrain::history::{Event, EventKind, History, Process, Value};
+use splitbrain::history::{EventKind, History, Value};
 
 const KEYS: u64 = 3;
 
@@ -205,27 +208,18 @@ fn history(txns: &[Txn]) -> History {
             Value::list([Value::from(f), Value::Int(*key as i64), v])
         }))
     };
-    let mut events: Vec<(u64, usize, EventKind, Value)> = Vec::new();
-    for (i, txn) in txns.iter().enumerate() {
-        events.push((txn.invoke, i, EventKind::Invoke, value(txn, false)));
-        let done = txn.kind == EventKind::Ok;
-        events.push((txn.complete, i, txn.kind, value(txn, done)));
-    }
-    events.sort_by_key(|e| e.0);
-    let events = events
-        .into_iter()
-        .enumerate()
-        .map(|(index, (time, i, kind, value))| Event {
-            index: index as u64,
-            time,
-            process: Process::Client(txns[i].process),
-            kind,
-            f: "txn".into(),
-            value,
-            node: None,
-            error: None,
-        });
-    History::from_events(None, events).expect("a simulated history pairs")
+    let ops = txns.iter().map(|txn| SimOp {
+        process: txn.process,
+        f: "txn",
+        invoke: txn.invoke,
+        value: value(txn, false),
+        complete: Some((
+            txn.complete,
+            txn.kind,
+            value(txn, txn.kind == EventKind::Ok),
+        )),
+    });
+    simulated::history(ops.collect())
 }
 
 fn check_for(txns: &[Txn], models: &[&str]) -> CheckerResult {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod simulated;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
