@@ -13,29 +13,30 @@ use super::txn::{Key, Micro, Txns};
 use crate::checker::witness::model_error;
 use crate::history::{History, HistoryError, Outcome, Value};
 
-/// What list-append inference learned, beyond the edges it added.
+/// What list-append inference learned, beyond the edges it added; its values are borrowed
+/// from the history (`'h`).
 #[derive(Debug, Default)]
-pub struct Orders {
+pub struct Orders<'h> {
     /// Per key, its version order (the longest read), when its reads agree.
-    pub versions: Vec<Option<Vec<Value>>>,
+    pub versions: Vec<Option<&'h [Value]>>,
     /// Who appended each element of each key.
-    pub writer: FxHashMap<(Key, Value), TxnId>,
+    pub writer: FxHashMap<(Key, &'h Value), TxnId>,
 }
 
-impl Orders {
+impl Orders<'_> {
     pub fn writer_of(&self, key: Key, value: &Value) -> Option<TxnId> {
-        self.writer.get(&(key, value.clone())).copied()
+        self.writer.get(&(key, value)).copied()
     }
 }
 
 /// Infers the version orders and dependencies of a list-append history, adding edges to
 /// `edges` and the anomalies found on the way to `found`.
-pub fn infer(
+pub fn infer<'h>(
     history: &History,
-    txns: &Txns,
+    txns: &Txns<'h>,
     edges: &mut Edges,
     found: &mut Vec<Finding>,
-) -> Result<Orders, HistoryError> {
+) -> Result<Orders<'h>, HistoryError> {
     let mut orders = Orders {
         versions: vec![None; txns.keys.len()],
         writer: FxHashMap::default(),
@@ -46,23 +47,22 @@ pub fn infer(
     // Per key, whether a failed transaction appended to it: only then can a read show G1a.
     let mut aborted_appends = vec![false; txns.keys.len()];
     for (id, txn) in txns.txns.iter().enumerate() {
-        for micro in &txn.micros {
-            if let Micro::Append(key, value) = micro {
-                match txn.outcome {
-                    Outcome::Ok => committed_appends[*key as usize].push((value, id as TxnId)),
-                    Outcome::Fail => aborted_appends[*key as usize] = true,
-                    Outcome::Info => {}
-                }
+        for &micro in &txn.micros {
+            let Micro::Append(key, value) = micro else {
+                continue;
+            };
+            match txn.outcome {
+                Outcome::Ok => committed_appends[key as usize].push((value, id as TxnId)),
+                Outcome::Fail => aborted_appends[key as usize] = true,
+                Outcome::Info => {}
             }
-            if let Micro::Append(key, value) = micro
-                && let Some(other) = orders.writer.insert((*key, value.clone()), id as TxnId)
-            {
+            if let Some(other) = orders.writer.insert((key, value), id as TxnId) {
                 let op = &history.ops[txn.op];
                 let reason = format!(
                     "{} was appended to key {} twice (also by the op invoked at index {}): \
                      list-append needs every appended value to be unique",
                     value,
-                    txns.key_name(*key),
+                    txns.key_name(key),
                     history.ops[txns.txns[other as usize].op].invoke
                 );
                 return Err(model_error("list-append", op.invoke, reason));
@@ -70,12 +70,12 @@ pub fn infer(
         }
     }
     // Every ok read, per key.
-    let mut reads: Vec<Vec<(TxnId, &[Value])>> = vec![Vec::new(); txns.keys.len()];
+    let mut reads: Vec<Vec<(TxnId, &'h [Value])>> = vec![Vec::new(); txns.keys.len()];
     let mut clean: Vec<Clean> = (0..txns.keys.len()).map(|_| Clean::default()).collect();
     for (id, txn) in txns.txns.iter().enumerate() {
         let id = id as TxnId;
         let op = &history.ops[txn.op];
-        for micro in &txn.micros {
+        for &micro in &txn.micros {
             let Micro::Read(key, Some(value)) = micro else {
                 continue;
             };
@@ -83,19 +83,19 @@ pub fn infer(
                 let reason = format!("expected a read of a list, found {value}");
                 model_error("list-append", op.invoke, reason)
             })?;
-            reads[*key as usize].push((id, list));
+            reads[key as usize].push((id, list));
             let read = Read {
                 reader: id,
-                key: *key,
+                key,
                 list,
             };
-            let duplicate = clean[*key as usize].first_duplicate(list);
+            let duplicate = clean[key as usize].first_duplicate(list);
             check_read(
                 txns,
                 &orders,
                 read,
                 duplicate,
-                aborted_appends[*key as usize],
+                aborted_appends[key as usize],
                 found,
             );
         }
@@ -103,16 +103,26 @@ pub fn infer(
     }
     // Edges join transactions that may have committed; an aborted one's append read is G1a.
     let committed = |w: TxnId| txns.txns[w as usize].outcome != Outcome::Fail;
-    let writer = |key: Key, value: &Value| orders.writer_of(key, value).filter(|&w| committed(w));
     let mut versions = vec![None; txns.keys.len()];
     for (key, key_reads) in reads.iter().enumerate() {
         let key = key as Key;
         let Some(order) = version_order(txns, key, key_reads, found) else {
             continue;
         };
+        // Who appended each element of the order, looked up once: every read is a prefix of
+        // the order, so a read of `n` elements ends with element `n - 1`, and misses element `n`.
+        let appended_by: Vec<Option<TxnId>> =
+            order.iter().map(|v| orders.writer_of(key, v)).collect();
+        let writer = |i: usize| {
+            appended_by
+                .get(i)
+                .copied()
+                .flatten()
+                .filter(|&w| committed(w))
+        };
         // Appends no read saw: each after the whole order (ww), and after every read of it (rw).
         let seen: rustc_hash::FxHashSet<&Value> = order.iter().collect();
-        let last = order.last().and_then(|v| writer(key, v));
+        let last = order.len().checked_sub(1).and_then(writer);
         let full: Vec<TxnId> = key_reads
             .iter()
             .filter(|(_, list)| list.len() == order.len())
@@ -129,24 +139,20 @@ pub fn infer(
                 edges.add(reader, w, RW);
             }
         }
-        for pair in order.windows(2) {
-            if let (Some(a), Some(b)) = (writer(key, &pair[0]), writer(key, &pair[1])) {
+        for i in 1..order.len() {
+            if let (Some(a), Some(b)) = (writer(i - 1), writer(i)) {
                 edges.add(a, b, WW);
             }
         }
         for &(reader, list) in key_reads {
-            if let Some(last) = list.last()
-                && let Some(w) = writer(key, last)
-            {
+            if let Some(w) = list.len().checked_sub(1).and_then(writer) {
                 edges.add(w, reader, WR);
             }
-            if let Some(next) = order.get(list.len())
-                && let Some(w) = writer(key, next)
-            {
+            if let Some(w) = writer(list.len()) {
                 edges.add(reader, w, RW);
             }
         }
-        dirty_update(txns, &orders, key, &order, found);
+        dirty_update(txns, key, order, &appended_by, found);
         versions[key as usize] = Some(order);
     }
     orders.versions = versions;
@@ -247,8 +253,8 @@ fn check_read(
         .micros
         .iter()
         .rev()
-        .find_map(|m| match m {
-            Micro::Append(k, v) if *k == key => Some(v),
+        .find_map(|m| match *m {
+            Micro::Append(k, v) if k == key => Some(v),
             _ => None,
         });
     if let Some(final_write) = final_write
@@ -282,12 +288,12 @@ fn internal(txns: &Txns, id: TxnId, found: &mut Vec<Finding>) {
         return;
     }
     // Per key: what the transaction knows the list must be (when it read it), or must end with.
-    let mut known: FxHashMap<Key, (Option<Vec<Value>>, Vec<Value>)> = FxHashMap::default();
+    let mut known: FxHashMap<Key, (Option<&[Value]>, Vec<Value>)> = FxHashMap::default();
     for micro in micros {
-        match micro {
-            Micro::Append(key, value) => known.entry(*key).or_default().1.push(value.clone()),
+        match *micro {
+            Micro::Append(key, value) => known.entry(key).or_default().1.push(value.clone()),
             Micro::Read(key, Some(Value::List(list))) => {
-                let (read, appended) = known.entry(*key).or_default();
+                let (read, appended) = known.entry(key).or_default();
                 let ok = match read {
                     Some(read) => {
                         list.len() == read.len() + appended.len()
@@ -311,12 +317,12 @@ fn internal(txns: &Txns, id: TxnId, found: &mut Vec<Finding>) {
                         vec![id],
                         format!(
                             "read key {} = {} where its own earlier operations imply {expected}",
-                            txns.key_name(*key),
+                            txns.key_name(key),
                             Value::list(list.iter().cloned())
                         ),
                     ));
                 }
-                *read = Some(list.to_vec());
+                *read = Some(list);
                 appended.clear();
             }
             _ => {}
@@ -326,14 +332,14 @@ fn internal(txns: &Txns, id: TxnId, found: &mut Vec<Finding>) {
 
 /// The version order of a key: its longest read. Every other read must be a prefix of it;
 /// when one is not, the key has no order (incompatible-order) and gets no edges.
-fn version_order(
+fn version_order<'h>(
     txns: &Txns,
     key: Key,
-    reads: &[(TxnId, &[Value])],
+    reads: &[(TxnId, &'h [Value])],
     found: &mut Vec<Finding>,
-) -> Option<Vec<Value>> {
+) -> Option<&'h [Value]> {
     let Some(&(longest_by, longest)) = reads.iter().max_by_key(|(_, list)| list.len()) else {
-        return Some(Vec::new());
+        return Some(&[]);
     };
     for &(reader, list) in reads {
         if !longest.starts_with(list) {
@@ -350,7 +356,7 @@ fn version_order(
             return None;
         }
     }
-    Some(longest.to_vec())
+    Some(longest)
 }
 
 /// Lost update: two committed transactions read the same version of a key and both appended
@@ -401,12 +407,19 @@ fn lost_updates(txns: &Txns, found: &mut Vec<Finding>) {
 
 /// Elle's dirty update: in `key`'s version order a committed (or possibly committed) append
 /// follows one that a failed (aborted) transaction made, so it built on a state that never
-/// existed. One finding per aborted append, naming the first committed append after it.
-fn dirty_update(txns: &Txns, orders: &Orders, key: Key, order: &[Value], found: &mut Vec<Finding>) {
+/// existed. One finding per aborted append, naming the first committed append after it
+/// (`appended_by`: who appended each element of `order`).
+fn dirty_update(
+    txns: &Txns,
+    key: Key,
+    order: &[Value],
+    appended_by: &[Option<TxnId>],
+    found: &mut Vec<Finding>,
+) {
     let outcome = |w: TxnId| txns.txns[w as usize].outcome;
     let mut aborted: Option<(TxnId, &Value)> = None;
-    for value in order {
-        let Some(w) = orders.writer_of(key, value) else {
+    for (value, &w) in order.iter().zip(appended_by) {
+        let Some(w) = w else {
             continue;
         };
         match (outcome(w), aborted) {

@@ -32,34 +32,38 @@ pub fn kind_name(kind: u8) -> &'static str {
     }
 }
 
-/// Edges collected by kind, merged per pair.
+/// Edges collected by kind, merged per pair when the graph is built. Inference adds a few
+/// edges per micro-op, many of them twice: a list of them, sorted once, costs less than
+/// merging each into a hash map as it comes.
 #[derive(Debug, Default)]
 pub struct Edges {
-    kinds: FxHashMap<(TxnId, TxnId), u8>,
+    added: Vec<(TxnId, TxnId, u8)>,
 }
 
 impl Edges {
     /// Adds `from → to` of `kind`; a transaction's edge to itself says nothing and is dropped.
     pub fn add(&mut self, from: TxnId, to: TxnId, kind: u8) {
         if from != to {
-            *self.kinds.entry((from, to)).or_default() |= kind;
+            self.added.push((from, to, kind));
         }
     }
 
-    /// How many edges carry `kind`.
-    pub fn count(&self, kind: u8) -> u64 {
-        self.kinds.values().filter(|k| **k & kind != 0).count() as u64
-    }
-
-    /// The petgraph graph: node `i` is transaction `i`, each edge weighted by its kinds.
-    pub fn into_graph(self, nodes: usize) -> DiGraph<(), u8> {
-        let mut edges: Vec<((TxnId, TxnId), u8)> = self.kinds.into_iter().collect();
-        edges.sort_unstable();
-        let mut graph = DiGraph::with_capacity(nodes, edges.len());
+    /// The petgraph graph: node `i` is transaction `i`, one edge per pair weighted by its
+    /// kinds, added in the order of `(from, to)`.
+    pub fn into_graph(mut self, nodes: usize) -> DiGraph<(), u8> {
+        self.added.sort_unstable_by_key(|&(from, to, _)| (from, to));
+        self.added.dedup_by(|next, kept| {
+            let same = (next.0, next.1) == (kept.0, kept.1);
+            if same {
+                kept.2 |= next.2;
+            }
+            same
+        });
+        let mut graph = DiGraph::with_capacity(nodes, self.added.len());
         for _ in 0..nodes {
             graph.add_node(());
         }
-        for ((from, to), kinds) in edges {
+        for (from, to, kinds) in self.added {
             graph.add_edge(
                 NodeIndex::new(from as usize),
                 NodeIndex::new(to as usize),
@@ -68,6 +72,17 @@ impl Edges {
         }
         graph
     }
+}
+
+/// How many of the graph's edges carry each kind of `kinds`, in one pass over the edges.
+pub fn count_kinds<const N: usize>(graph: &DiGraph<(), u8>, kinds: [u8; N]) -> [u64; N] {
+    let mut counts = [0; N];
+    for weight in graph.edge_weights() {
+        for (count, kind) in counts.iter_mut().zip(kinds) {
+            *count += u64::from(weight & kind != 0);
+        }
+    }
+    counts
 }
 
 /// Process order and real-time order between the transactions that may have committed (`ok`

@@ -83,8 +83,8 @@ impl Finding {
 }
 
 /// What inference learned, for the explanations.
-enum Inferred {
-    Lists(Orders),
+enum Inferred<'h> {
+    Lists(Orders<'h>),
     Registers(register::Versions),
 }
 
@@ -111,8 +111,9 @@ pub fn check(history: &History, options: &Options) -> Result<CheckerResult, Hist
     if realtime || orders_needed("-process") {
         graph::add_order_edges(history, &txns, &mut edges, realtime);
     }
-    let edge_counts = [WW, WR, RW, PROCESS, REALTIME].map(|k| (k, edges.count(k)));
     let graph = edges.into_graph(txns.txns.len());
+    let kinds = [WW, WR, RW, PROCESS, REALTIME];
+    let edge_counts = kinds.into_iter().zip(graph::count_kinds(&graph, kinds));
     let limit = options.time_per_component;
     let cycles = cycles::find(&graph, || limit.map(|t| Instant::now() + t));
     for cycle in &cycles.cycles {
@@ -302,27 +303,26 @@ fn why_registers(
 ) -> String {
     let micros = |t: TxnId| &txns.txns[t as usize].micros;
     let written = |t: TxnId, key: u32| {
-        micros(t).iter().filter_map(move |m| match m {
-            Micro::Write(k, v) if *k == key => Some(v),
+        micros(t).iter().filter_map(move |m| match *m {
+            Micro::Write(k, v) if k == key => Some(v),
             _ => None,
         })
     };
     let writer = |k: u32, v: &Value| versions.writer.get(&(k, v.clone())).copied();
-    for m in micros(if kind == WR { to } else { from }) {
+    for &m in micros(if kind == WR { to } else { from }) {
         let (Micro::Write(k, v) | Micro::Read(k, Some(v))) = m else {
             continue;
         };
-        let key = txns.key_name(*k);
-        let before = &versions.before[*k as usize];
-        let next =
-            |v: &Value| written(to, *k).find(|y| before.contains(&(v.clone(), (*y).clone())));
+        let key = txns.key_name(k);
+        let before = &versions.before[k as usize];
+        let next = |v: &Value| written(to, k).find(|&y| before.contains(&(v.clone(), y.clone())));
         match (kind, m) {
             (WW, Micro::Write(..)) => {
                 if let Some(y) = next(v) {
                     return format!("{a} wrote {key} = {v}, and {b} wrote {y} directly after it");
                 }
             }
-            (WR, Micro::Read(..)) if writer(*k, v) == Some(from) => {
+            (WR, Micro::Read(..)) if writer(k, v) == Some(from) => {
                 return format!("{b} read {key} = {v}, which {a} wrote");
             }
             (RW, Micro::Read(..)) => {
@@ -349,33 +349,33 @@ fn why_lists(
     let micros = |t: TxnId| &txns.txns[t as usize].micros;
     match kind {
         WW => {
-            for m in micros(from) {
+            for &m in micros(from) {
                 let Micro::Append(k, x) = m else { continue };
-                let Some(Some(order)) = orders.versions.get(*k as usize) else {
+                let Some(Some(order)) = orders.versions.get(k as usize) else {
                     continue;
                 };
                 if let Some(p) = order.iter().position(|v| v == x)
                     && let Some(y) = order.get(p + 1)
-                    && orders.writer_of(*k, y) == Some(to)
+                    && orders.writer_of(k, y) == Some(to)
                 {
                     return format!(
                         "{a} appended {x} to {}, and {b} appended {y} right after it",
-                        key(*k)
+                        key(k)
                     );
                 }
             }
             // `to` appended what no read saw: after the last version read, which `from` wrote.
-            for m in micros(to) {
+            for &m in micros(to) {
                 let Micro::Append(k, y) = m else { continue };
-                if let Some(Some(order)) = orders.versions.get(*k as usize)
+                if let Some(Some(order)) = orders.versions.get(k as usize)
                     && !order.contains(y)
                     && let Some(x) = order.last()
-                    && orders.writer_of(*k, x) == Some(from)
+                    && orders.writer_of(k, x) == Some(from)
                 {
                     return format!(
                         "{b} appended {y} to {}, which no read saw, so after {x}, the last \
                          element read, which {a} appended",
-                        key(*k)
+                        key(k)
                     );
                 }
             }
@@ -411,20 +411,20 @@ fn why_lists(
                 }
             }
             // `to` appended what no read saw; `from` read the whole list without it.
-            for m in micros(to) {
+            for &m in micros(to) {
                 let Micro::Append(k, y) = m else { continue };
-                let read = micros(from).iter().find_map(|r| match r {
+                let read = micros(from).iter().find_map(|r| match *r {
                     Micro::Read(rk, Some(Value::List(l))) if rk == k => Some(l),
                     _ => None,
                 });
                 if let Some(l) = read
-                    && let Some(Some(order)) = orders.versions.get(*k as usize)
+                    && let Some(Some(order)) = orders.versions.get(k as usize)
                     && l.len() == order.len()
                     && !order.contains(y)
                 {
                     return format!(
                         "{a} read {} = {} without {y}, which {b} appended and no read saw",
-                        key(*k),
+                        key(k),
                         list(l)
                     );
                 }

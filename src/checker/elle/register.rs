@@ -38,7 +38,7 @@ pub fn infer(
         before: vec![FxHashSet::default(); txns.keys.len()],
     };
     for (id, txn) in txns.txns.iter().enumerate() {
-        for micro in &txn.micros {
+        for &micro in &txn.micros {
             if let Micro::Write(key, value) = micro {
                 if value.is_nil() {
                     let reason =
@@ -49,11 +49,11 @@ pub fn infer(
                         reason,
                     ));
                 }
-                if let Some(other) = versions.writer.insert((*key, value.clone()), id as TxnId) {
+                if let Some(other) = versions.writer.insert((key, value.clone()), id as TxnId) {
                     let reason = format!(
                         "{value} was written to key {} twice (also by the op invoked at index {}): \
                          rw-register needs every written value to be unique",
-                        txns.key_name(*key),
+                        txns.key_name(key),
                         history.ops[txns.txns[other as usize].op].invoke
                     );
                     return Err(model_error(
@@ -73,18 +73,18 @@ pub fn infer(
         let id = id as TxnId;
         // Per key, what this transaction last read or wrote, and whether it wrote it.
         let mut own: FxHashMap<Key, (Value, bool)> = FxHashMap::default();
-        for micro in &txn.micros {
+        for &micro in &txn.micros {
             match micro {
                 Micro::Write(key, value) => {
-                    if let Some((read, false)) = own.get(key)
+                    if let Some((read, false)) = own.get(&key)
                         && txn.outcome != Outcome::Fail
                     {
-                        versions.before[*key as usize].insert((read.clone(), value.clone()));
+                        versions.before[key as usize].insert((read.clone(), value.clone()));
                     }
-                    own.insert(*key, (value.clone(), true));
+                    own.insert(key, (value.clone(), true));
                 }
                 Micro::Read(key, Some(value)) => {
-                    if let Some((expected, wrote)) = own.get(key)
+                    if let Some((expected, wrote)) = own.get(&key)
                         && expected != value
                     {
                         let source = if *wrote { "wrote" } else { "read" };
@@ -93,18 +93,18 @@ pub fn infer(
                             vec![id],
                             format!(
                                 "read key {} = {value} after it {source} {expected} there itself",
-                                txns.key_name(*key)
+                                txns.key_name(key)
                             ),
                         ));
                     }
-                    if own.get(key).is_none_or(|(_, wrote)| !wrote) {
-                        readers[*key as usize]
+                    if own.get(&key).is_none_or(|(_, wrote)| !wrote) {
+                        readers[key as usize]
                             .entry(value.clone())
                             .or_default()
                             .push(id);
-                        read_from(txns, &versions, id, *key, value, edges, found);
+                        read_from(txns, &versions, id, key, value, edges, found);
                     }
-                    own.insert(*key, (value.clone(), false));
+                    own.insert(key, (value.clone(), false));
                 }
                 Micro::Read(_, None) => {}
                 Micro::Append(..) => unreachable!("rw-register transactions have no appends"),
@@ -180,8 +180,8 @@ fn read_from(
         ));
         return;
     }
-    let last = writer.micros.iter().rev().find_map(|m| match m {
-        Micro::Write(k, v) if *k == key => Some(v),
+    let last = writer.micros.iter().rev().find_map(|m| match *m {
+        Micro::Write(k, v) if k == key => Some(v),
         _ => None,
     });
     if last.is_some_and(|last| last != value) {
